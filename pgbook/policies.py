@@ -1,0 +1,157 @@
+"""Parameterized stochastic policies on finite state and action spaces, and their score functions.
+
+Both policies are softmax (Boltzmann) policies over preferences ``h_theta(s, a)``:
+
+    pi_theta(a|s) = exp h_theta(s, a) / sum_b exp h_theta(s, b),
+    grad log pi_theta(a|s) = grad h_theta(s, a) - sum_b pi_theta(b|s) grad h_theta(s, b).
+
+:class:`TabularSoftmax` has one preference per pair, ``h = theta[s, a]``; :class:`LinearSoftmax` has
+linear preferences ``h = theta . phi(s, a)`` over features ``phi`` of shape (S, A, d).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .validation import as_float_array, check_positive_int, make_rng
+
+
+def softmax(h: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax along ``axis``."""
+    z = h - h.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def sample_actions(pi: np.ndarray, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draw one action per entry of ``states`` from the rows ``pi[states]`` (inverse-CDF, vectorized)."""
+    cdf = np.cumsum(pi[states], axis=-1)
+    u = rng.random(np.shape(states))[..., None]
+    actions = (u >= cdf).sum(axis=-1)
+    return np.minimum(actions, pi.shape[1] - 1)
+
+
+class SoftmaxPolicy:
+    """Common interface: ``probs``, ``grad_log_probs``, ``weighted_score`` and ``sample``."""
+
+    n_states: int
+    n_actions: int
+    theta_shape: tuple[int, ...]
+
+    @property
+    def n_params(self) -> int:
+        return int(np.prod(self.theta_shape))
+
+    def check_theta(self, theta: Any) -> np.ndarray:
+        """Return ``theta`` as a float array, raising ``ValueError`` on a wrong shape or NaN."""
+        arr = as_float_array("theta", theta)
+        if arr.shape != self.theta_shape:
+            raise ValueError(f"theta: expected shape {self.theta_shape} for {self!r}, got {arr.shape}")
+        return arr
+
+    def zeros(self) -> np.ndarray:
+        """The parameter with all preferences equal: the uniform policy."""
+        return np.zeros(self.theta_shape)
+
+    def preferences(self, theta: Any) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def probs(self, theta: Any) -> np.ndarray:
+        """``pi[s, a] = pi_theta(a|s)``, shape (S, A); rows sum to 1."""
+        return softmax(self.preferences(theta), axis=1)
+
+    def grad_log_probs(self, theta: Any) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def weighted_score(self, theta: Any, weights: Any) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _check_weights(self, weights: Any) -> np.ndarray:
+        w = as_float_array("weights", weights)
+        if w.shape[-2:] != (self.n_states, self.n_actions):
+            raise ValueError(f"weights: expected trailing shape ({self.n_states}, {self.n_actions}), got {w.shape}")
+        return w
+
+    def sample(self, theta: Any, states: Any, seed: Any = None) -> np.ndarray:
+        """Draw ``a ~ pi_theta(.|s)`` for every entry of the integer array ``states``."""
+        s = np.asarray(states)
+        if not np.issubdtype(s.dtype, np.integer):
+            raise ValueError(f"states: expected integer state indices, got dtype {s.dtype}")
+        if s.size and (s.min() < 0 or s.max() >= self.n_states):
+            raise ValueError(f"states: indices must lie in [0, {self.n_states - 1}], got range [{s.min()}, {s.max()}]")
+        return sample_actions(self.probs(theta), s, make_rng(seed))
+
+
+class TabularSoftmax(SoftmaxPolicy):
+    """One preference per state-action pair: ``theta`` has shape (S, A) and ``h(s, a) = theta[s, a]``.
+
+    Score: ``d log pi(a|s) / d theta[s', b] = 1[s' = s] (1[b = a] - pi(b|s))``.
+    """
+
+    def __init__(self, n_states: int, n_actions: int) -> None:
+        self.n_states = check_positive_int("n_states", n_states)
+        self.n_actions = check_positive_int("n_actions", n_actions)
+        self.theta_shape = (self.n_states, self.n_actions)
+
+    def __repr__(self) -> str:
+        return f"TabularSoftmax(n_states={self.n_states}, n_actions={self.n_actions})"
+
+    def preferences(self, theta: Any) -> np.ndarray:
+        return self.check_theta(theta)
+
+    def grad_log_probs(self, theta: Any) -> np.ndarray:
+        """Score table of shape (S, A, S, A): entry ``[s, a, s', b]`` is ``d log pi(a|s) / d theta[s', b]``."""
+        pi = self.probs(theta)
+        S, A = self.theta_shape
+        score = np.zeros((S, A, S, A))
+        idx = np.arange(S)
+        score[idx, :, idx, :] = np.eye(A)[None, :, :] - pi[:, None, :]
+        return score
+
+    def weighted_score(self, theta: Any, weights: Any) -> np.ndarray:
+        """``sum_{s,a} w[..., s, a] grad log pi(a|s)`` without forming the score table.
+
+        For the tabular softmax this is ``w[s, b] - pi(b|s) sum_a w[s, a]``; leading batch axes of
+        ``weights`` are kept.
+        """
+        pi = self.probs(theta)
+        w = self._check_weights(weights)
+        return w - pi * w.sum(axis=-1, keepdims=True)
+
+
+class LinearSoftmax(SoftmaxPolicy):
+    """Boltzmann policy over linear preferences ``h(s, a) = theta . phi(s, a)``, ``phi`` of shape (S, A, d).
+
+    Score: ``grad log pi(a|s) = phi(s, a) - sum_b pi(b|s) phi(s, b)``.
+    """
+
+    def __init__(self, features: Any) -> None:
+        phi = as_float_array("features", features, ndim=3)
+        if 0 in phi.shape:
+            raise ValueError(f"features: every axis needs at least one entry, got shape {phi.shape}")
+        phi = phi.copy()
+        phi.setflags(write=False)
+        self.features = phi
+        self.n_states, self.n_actions, d = phi.shape
+        self.theta_shape = (d,)
+
+    def __repr__(self) -> str:
+        S, A, d = self.features.shape
+        return f"LinearSoftmax(S={S}, A={A}, d={d})"
+
+    def preferences(self, theta: Any) -> np.ndarray:
+        return self.features @ self.check_theta(theta)
+
+    def grad_log_probs(self, theta: Any) -> np.ndarray:
+        """Score table of shape (S, A, d): ``phi(s, a) - E_{b ~ pi(.|s)} phi(s, b)``."""
+        pi = self.probs(theta)
+        mean_phi = np.einsum("sb,sbd->sd", pi, self.features)
+        return self.features - mean_phi[:, None, :]
+
+    def weighted_score(self, theta: Any, weights: Any) -> np.ndarray:
+        """``sum_{s,a} w[..., s, a] grad log pi(a|s)``, shape ``weights.shape[:-2] + (d,)``."""
+        w = self._check_weights(weights)
+        score = self.grad_log_probs(theta)
+        return np.tensordot(w, score, axes=([-2, -1], [0, 1]))
