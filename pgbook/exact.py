@@ -15,11 +15,12 @@ removed), everything follows from the matrix ``M = I - gamma P^pi``:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import lu_factor, lu_solve
+from scipy.linalg import LinAlgWarning, lu_factor, lu_solve
 
 from .mdp import TabularMDP
 from .policies import SoftmaxPolicy
@@ -35,16 +36,32 @@ class Evaluation:
     rho: np.ndarray  # (S,)
 
 
-def _factorize(mdp: TabularMDP, pi: np.ndarray) -> tuple[Any, np.ndarray]:
-    """LU factors of ``I - gamma P^pi``; raises if the policy never terminates (gamma = 1)."""
-    M = np.eye(mdp.n_states) - mdp.gamma * mdp.policy_transition(pi)
-    lu = lu_factor(M, check_finite=False)
+def _factorize(mdp: TabularMDP, pi: np.ndarray) -> Any:
+    """LU factors of ``M^T = (I - gamma P^pi)^T``; raises if the policy never terminates (gamma = 1).
+
+    ``M`` is built in place in C order, so its transpose is Fortran-ordered and LAPACK factorizes it
+    without a copy. Solve ``M x = b`` with ``trans=1`` and ``y M = b`` (i.e. ``M^T y = b``) with ``trans=0``.
+    """
+    M = mdp.policy_transition(pi)
+    M *= -mdp.gamma
+    M[np.diag_indices_from(M)] += 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinAlgWarning)  # a zero pivot is reported below as a ValueError
+        lu = lu_factor(M.T, overwrite_a=True, check_finite=False)
     if np.min(np.abs(np.diag(lu[0]))) < 1e-12:
         raise ValueError(
             "pi: under this policy some states never reach a terminal state with gamma = 1, "
             "so their values are infinite (give every action toward termination positive probability)"
         )
-    return lu, M
+    return lu
+
+
+def _solve_values(mdp: TabularMDP, lu: Any, pi: np.ndarray) -> np.ndarray:
+    return lu_solve(lu, mdp.policy_reward(pi) * ~mdp.terminal, trans=1, check_finite=False)
+
+
+def _solve_occupancy(mdp: TabularMDP, lu: Any) -> np.ndarray:
+    return lu_solve(lu, mdp.rho0, trans=0, check_finite=False)
 
 
 def _check_mdp(mdp: Any) -> TabularMDP:
@@ -57,14 +74,15 @@ def evaluate(mdp: TabularMDP, pi: Any) -> Evaluation:
     """``v``, ``q`` and ``rho`` of policy table ``pi`` (shape (S, A)) from one LU factorization."""
     mdp = _check_mdp(mdp)
     pi = mdp.check_policy(pi)
-    lu, _ = _factorize(mdp, pi)
-    v = lu_solve(lu, mdp.policy_reward(pi) * ~mdp.terminal, check_finite=False)
-    rho = lu_solve(lu, mdp.rho0, trans=1, check_finite=False)
+    lu = _factorize(mdp, pi)
+    v = _solve_values(mdp, lu, pi)
+    rho = _solve_occupancy(mdp, lu)
     return Evaluation(pi=pi, v=v, q=_q_from_v(mdp, v), rho=rho)
 
 
 def _q_from_v(mdp: TabularMDP, v: np.ndarray) -> np.ndarray:
-    q = mdp.R + mdp.gamma * (mdp.P @ (v * ~mdp.terminal))
+    S, A = mdp.R.shape
+    q = mdp.R + mdp.gamma * (mdp.P.reshape(S * A, S) @ (v * ~mdp.terminal)).reshape(S, A)
     q[mdp.terminal] = 0.0
     return q
 
@@ -73,8 +91,7 @@ def value(mdp: TabularMDP, pi: Any) -> np.ndarray:
     """State values ``v^pi = (I - gamma P^pi)^{-1} r^pi``, shape (S,); 0 at terminal states."""
     mdp = _check_mdp(mdp)
     pi = mdp.check_policy(pi)
-    lu, _ = _factorize(mdp, pi)
-    return lu_solve(lu, mdp.policy_reward(pi) * ~mdp.terminal, check_finite=False)
+    return _solve_values(mdp, _factorize(mdp, pi), pi)
 
 
 def q_value(mdp: TabularMDP, pi: Any) -> np.ndarray:
@@ -96,8 +113,7 @@ def occupancy(mdp: TabularMDP, pi: Any) -> np.ndarray:
     """
     mdp = _check_mdp(mdp)
     pi = mdp.check_policy(pi)
-    lu, _ = _factorize(mdp, pi)
-    return lu_solve(lu, mdp.rho0, trans=1, check_finite=False)
+    return _solve_occupancy(mdp, _factorize(mdp, pi))
 
 
 def state_distribution(mdp: TabularMDP, pi: Any) -> np.ndarray:

@@ -109,7 +109,7 @@ class TabularMDP:
     def policy_transition(self, pi: np.ndarray) -> np.ndarray:
         """The state-to-state kernel ``P^pi[s, s'] = sum_a pi(a|s) p(s'|s, a)`` of the controlled chain,
         with transitions into terminal states removed (an episode that enters one has ended)."""
-        P_pi = np.einsum("sa,sat->st", pi, self.P, optimize=True)
+        P_pi = np.matmul(pi[:, None, :], self.P)[:, 0, :]
         if self.episodic:
             P_pi[:, self.terminal] = 0.0
             P_pi[self.terminal, :] = 0.0

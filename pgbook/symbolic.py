@@ -1,0 +1,417 @@
+r"""Executable derivations: a chain of equalities that is rendered and checked from one source.
+
+A derivation ``expr_0 = expr_1 = ... = expr_n`` is written once. Each step carries the LaTeX the
+reader sees (general notation, such as ``\sum_\tau \nabla_\theta p_\theta(\tau) R(\tau)``), a SymPy
+expression for the same quantity on a concrete symbolic instance (every trajectory of a small MDP
+with symbolic logits), and a one-line justification. :meth:`Derivation.check` proves each expression
+equal to the previous one; the rendered display shows a check mark and the justification per step::
+
+    d = Derivation(r"\nabla_\theta J(\theta)", expr0, instance="two-step MDP, symbolic logits")
+    d.step(r"\sum_\tau \nabla_\theta p_\theta(\tau)\, R(\tau)", expr1, "gradient of a finite sum")
+    d.check()        # raises DerivationError naming the first step that does not hold
+
+Checking rule (:func:`equal`): SymPy first, trying cheap routes before expensive ones
+(``expand``, then ``cancel(together(.))``, then ``simplify`` of the difference). When SymPy cannot
+reduce the difference to zero, the two sides are compared at a few seeded random points (positive
+values for symbols declared positive); agreement there is reported as a *numeric* verdict and is
+labelled as such in the display, disagreement means the step is false.
+"""
+
+from __future__ import annotations
+
+import cmath
+import numbers
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import sympy as sp
+
+from pgbook.validation import check_positive_int, make_rng
+
+__all__ = ["Derivation", "DerivationError", "Step", "Verdict", "equal", "gradient", "symbols_vector"]
+
+Method = Literal["symbolic", "numeric", "failed"]
+
+N_POINTS = 5
+SEED = 0
+RTOL = 1e-10
+ATOL = 1e-12
+MAX_WHY_LENGTH = 100
+_DIGITS = 30  # working precision of the numeric spot check
+
+
+class DerivationError(Exception):
+    """A claimed equality in a derivation does not hold (or could not be established)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Equality test
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of :func:`equal`: ``ok`` is True when the two sides were shown equal.
+
+    ``method`` is ``"symbolic"`` (SymPy reduced the difference to 0), ``"numeric"`` (SymPy could not
+    decide; the sides agree at ``points`` random points) or ``"failed"`` (not shown equal; ``detail``
+    says why, usually with a point where the sides differ).
+    """
+
+    ok: bool
+    method: Method
+    detail: str
+    points: int = 0
+
+    @property
+    def label(self) -> str:
+        """Short description of how equality was established, for displays."""
+        if self.method == "symbolic":
+            return "SymPy"
+        if self.method == "numeric":
+            return f"numeric spot check, {self.points} random points"
+        return "not equal"
+
+    def __repr__(self) -> str:
+        return f"Verdict(ok={self.ok}, method={self.method!r}): {self.detail}"
+
+
+def _as_entries(name: str, value: Any) -> tuple[tuple[int, ...], list[sp.Expr]]:
+    """Shape and flat list of SymPy expressions of an Expr, a Matrix or a (nested) list/tuple."""
+    if isinstance(value, sp.MatrixBase):
+        return tuple(value.shape), [_as_expr(name, v) for v in value]
+    if isinstance(value, (list, tuple)):
+        if len(value) == 0:
+            raise ValueError(f"{name}: empty sequence; give at least one expression")
+        parts = [_as_entries(name, v) for v in value]
+        shapes = {shape for shape, _ in parts}
+        if len(shapes) > 1:
+            raise ValueError(f"{name}: ragged sequence, its items have shapes {sorted(shapes)}")
+        return (len(value), *parts[0][0]), [e for _, entries in parts for e in entries]
+    return (), [_as_expr(name, value)]
+
+
+def _as_expr(name: str, value: Any) -> sp.Expr:
+    if isinstance(value, sp.Expr):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return sp.sympify(value)
+    kind = type(value).__name__
+    raise ValueError(
+        f"{name}: expected a SymPy expression, a SymPy Matrix, a number or a list/tuple of them, "
+        f"got {kind} {value!r:.60}"
+    )
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "a scalar" if shape == () else f"shape {shape}"
+
+
+def _check_same_shape(a_name: str, a_shape: tuple, b_name: str, b_shape: tuple) -> None:
+    if a_shape != b_shape:
+        raise ValueError(
+            f"{b_name}: has {_shape_text(b_shape)} but {a_name} has {_shape_text(a_shape)}"
+        )
+
+
+def _symbolically_zero(diff: sp.Expr) -> bool:
+    """True when SymPy reduces ``diff`` to 0; cheap rewrites first, ``simplify`` last."""
+    if diff == 0:
+        return True
+    for rewrite in (sp.expand, lambda e: sp.cancel(sp.together(e)), sp.simplify):
+        try:
+            if rewrite(diff) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError, RecursionError, ZeroDivisionError):
+            continue  # this route cannot handle the expression; try the next one
+    return False
+
+
+def _sample(symbol: sp.Symbol, rng) -> sp.Number:
+    """A random value for ``symbol`` in a range that respects its sign and integer assumptions."""
+    if symbol.is_integer:
+        if symbol.is_nonnegative:
+            return sp.Integer(int(rng.integers(1, 6)))
+        if symbol.is_nonpositive:
+            return sp.Integer(int(rng.integers(-5, 0)))
+        return sp.Integer(int(rng.integers(-4, 5)))
+    if symbol.is_nonnegative:
+        low, high = 0.1, 0.9
+    elif symbol.is_nonpositive:
+        low, high = -0.9, -0.1
+    else:
+        low, high = -1.0, 1.0
+    return sp.Float(float(rng.uniform(low, high)), _DIGITS)
+
+
+def _evaluate(expr: sp.Expr, point: dict) -> complex | None:
+    """Value of ``expr`` at ``point``; None if it is not finite there. Raises TypeError if symbolic."""
+    value = expr.evalf(_DIGITS, subs=point)
+    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    number = complex(value)  # TypeError when something (an undefined function) stays symbolic
+    return number if cmath.isfinite(number) else None
+
+
+def _point_text(point: dict) -> str:
+    return ", ".join(f"{s}={float(v):.4g}" for s, v in point.items())
+
+
+def _numeric_verdict(diffs: list[tuple[tuple[int, ...], sp.Expr, sp.Expr]], symbols: list, points: int,
+                     seed: Any, rtol: float) -> Verdict:
+    """Compare each (index, lhs, rhs) at ``points`` seeded random points where all sides are finite."""
+    rng = make_rng(seed)
+    checked = 0
+    for _ in range(20 * points):
+        if checked == points:
+            break
+        point = {s: _sample(s, rng) for s in symbols}
+        values = []
+        for index, lhs, rhs in diffs:
+            try:
+                left, right = _evaluate(lhs, point), _evaluate(rhs, point)
+            except TypeError:
+                culprits = sorted(str(f) for f in (lhs - rhs).atoms(sp.core.function.AppliedUndef))
+                what = ", ".join(culprits) or "a non-numeric object"
+                return Verdict(False, "failed",
+                               f"undecided: SymPy could not reduce the difference to 0, and it "
+                               f"contains {what}, which cannot be evaluated numerically")
+            if left is None or right is None:
+                break  # a singular point: draw another one
+            values.append((index, left, right))
+        else:
+            for index, left, right in values:
+                if abs(left - right) > rtol * max(abs(left), abs(right)) + ATOL:
+                    where = f" (entry {index[0] if len(index) == 1 else index})" if index else ""
+                    return Verdict(False, "failed",
+                                   f"not equal: at {_point_text(point) or 'no symbols'}{where} the "
+                                   f"sides are {_number_text(left)} and {_number_text(right)}")
+            checked += 1
+    if checked < points:
+        return Verdict(False, "failed",
+                       f"undecided: SymPy could not reduce the difference to 0, and only {checked} "
+                       f"of {points} random points gave finite values on both sides")
+    return Verdict(True, "numeric",
+                   f"equal at {points} random points (seed {seed}), rtol {rtol:g}; "
+                   f"SymPy could not reduce the difference to 0", points)
+
+
+def _number_text(z: complex) -> str:
+    return f"{z.real:.10g}" if abs(z.imag) <= ATOL * max(1.0, abs(z)) else f"{z:.10g}"
+
+
+def equal(a: Any, b: Any, *, points: int = N_POINTS, seed: Any = SEED,
+          rtol: float = RTOL) -> Verdict:
+    """Whether ``a == b`` (elementwise for matrices and sequences), by SymPy or a numeric spot check.
+
+    Returns a :class:`Verdict`; a step that SymPy cannot decide is compared at ``points`` random
+    values of its free symbols drawn from ``np.random.default_rng(seed)``.
+    """
+    points = check_positive_int("points", points)
+    if not rtol > 0:
+        raise ValueError(f"rtol: must be positive, got {rtol!r}")
+    a_shape, a_entries = _as_entries("a", a)
+    b_shape, b_entries = _as_entries("b", b)
+    _check_same_shape("a", a_shape, "b", b_shape)
+    undecided = []
+    for flat_index, (lhs, rhs) in enumerate(zip(a_entries, b_entries)):
+        lhs, rhs = lhs.doit(), rhs.doit()
+        if not _symbolically_zero(lhs - rhs):
+            index = tuple(int(i) for i in np.unravel_index(flat_index, a_shape))
+            undecided.append((index, lhs, rhs))
+    if not undecided:
+        return Verdict(True, "symbolic", "equal: SymPy reduces the difference to 0")
+    symbols = sorted({s for _, lhs, rhs in undecided for s in (lhs - rhs).free_symbols
+                      if isinstance(s, sp.Symbol)}, key=sp.default_sort_key)
+    return _numeric_verdict(undecided, symbols, points, seed, rtol)
+
+
+# --------------------------------------------------------------------------------------------------
+# Derivations
+
+
+@dataclass
+class Step:
+    """One equality ``previous = expr`` of a derivation; ``verdict`` is None until checked."""
+
+    number: int
+    latex: str
+    expr: Any
+    why: str
+    verdict: Verdict | None = None
+
+    @property
+    def method(self) -> Method | None:
+        """``"symbolic"`` or ``"numeric"`` once checked, None before."""
+        return None if self.verdict is None else self.verdict.method
+
+
+class Derivation:
+    r"""A chain ``expr_0 = expr_1 = ... = expr_n`` that renders as an aligned display and checks itself.
+
+    ``latex`` is what the reader sees, ``expr`` the same quantity on the symbolic instance described
+    by ``instance`` (a SymPy Expr, Matrix, or list/tuple of Exprs; every step has the same shape).
+    Add equalities with :meth:`step`, prove them with :meth:`check`. Displaying a derivation in
+    Jupyter checks it first; end a notebook cell with ``.check()`` so a false step raises in the cell.
+    """
+
+    def __init__(self, latex: str | None, expr: Any, instance: str = "") -> None:
+        self.start_shape, _ = _as_entries("expr", expr)
+        self.start_expr = expr
+        self.start_latex = _clean_latex("latex", latex, expr)
+        if not isinstance(instance, str):
+            raise ValueError(f"instance: expected a string, got {type(instance).__name__}")
+        self.instance = " ".join(instance.split())
+        self.steps: list[Step] = []
+
+    def step(self, latex: str | None, expr: Any, why: str) -> Derivation:
+        """Append ``= latex`` (with SymPy value ``expr``) justified by ``why``; returns self."""
+        shape, _ = _as_entries("expr", expr)
+        number = len(self.steps) + 1
+        if shape != self.start_shape:
+            raise ValueError(f"expr: step {number} has {_shape_text(shape)} but the derivation "
+                             f"starts with {_shape_text(self.start_shape)}")
+        self.steps.append(Step(number, _clean_latex("latex", latex, expr), expr, _clean_why(why)))
+        return self
+
+    @property
+    def checked(self) -> bool:
+        """True when every step has been proved."""
+        return all(s.verdict is not None for s in self.steps)
+
+    def check(self) -> Derivation:
+        """Prove each step equal to the previous one; raise :class:`DerivationError` at a false one."""
+        if not self.steps:
+            raise DerivationError("derivation has no steps: add at least one with .step()")
+        previous = self.start_expr
+        for s in self.steps:
+            if s.verdict is None:
+                verdict = equal(previous, s.expr)
+                if not verdict.ok:
+                    on = f" (checked on: {self.instance})" if self.instance else ""
+                    raise DerivationError(
+                        f"step {s.number} does not hold{on}\n"
+                        f"  justification: {s.why}\n"
+                        f"  claimed: ... = {s.latex}\n"
+                        f"  {verdict.detail}"
+                    )
+                s.verdict = verdict
+            previous = s.expr
+        return self
+
+    def to_latex(self) -> str:
+        r"""The checked derivation as ``$$\begin{aligned} ... \end{aligned}$$`` (checks first)."""
+        self.check()
+        rows = []
+        for s in self.steps:
+            lhs = self.start_latex if s.number == 1 else ""
+            label = _text_with_math(s.why)
+            if s.method == "numeric":
+                label += r"\ " + _text_with_math(f"[{s.verdict.label}]")
+            rows.append(rf"{lhs} &= {s.latex} && \checkmark\ {label}")
+        if self.instance:
+            rows.append(r"& && " + _text_with_math(f"(checked on: {self.instance})"))
+        body = " \\\\\n".join(rows)
+        return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """Jupyter display: LaTeX (rendered as a math block by myst-nb) plus a plain-text summary."""
+        return {"text/latex": self.to_latex(), "text/plain": self._plain_text()}
+
+    def _plain_text(self) -> str:
+        lines = [f"Derivation ({self.instance or 'no instance given'})", f"  {self.start_latex}"]
+        for s in self.steps:
+            status = "unchecked" if s.verdict is None else f"ok, {s.verdict.label}"
+            lines.append(f"  = {s.latex}    [{s.number}: {s.why}; {status}]")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self._plain_text()
+
+
+# --------------------------------------------------------------------------------------------------
+# LaTeX hygiene
+
+_UNESCAPED_AMPERSAND = re.compile(r"(?<!\\)&")
+_TEXT_SPECIALS = {
+    "\\": r"\backslash", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim",
+}
+
+
+def _clean_latex(name: str, latex: str | None, expr: Any) -> str:
+    """One-line LaTeX for a step (SymPy's rendering of ``expr`` when None); no alignment tokens."""
+    if latex is None:
+        return sp.latex(sp.Matrix(expr) if isinstance(expr, (list, tuple)) else expr)
+    if not isinstance(latex, str) or not latex.strip():
+        raise ValueError(f"{name}: expected a non-empty LaTeX string (or None), got {latex!r}")
+    if _UNESCAPED_AMPERSAND.search(latex) or "\\\\" in latex:
+        raise ValueError(f"{name}: must not contain '&' or '\\\\' (the display aligns the steps "
+                         f"itself), got {latex!r}")
+    return " ".join(latex.split())
+
+
+def _clean_why(why: str) -> str:
+    if not isinstance(why, str) or not why.strip():
+        raise ValueError(f"why: expected a non-empty one-line justification, got {why!r}")
+    why = " ".join(why.split())
+    if len(why) > MAX_WHY_LENGTH:
+        raise ValueError(f"why: keep the justification under {MAX_WHY_LENGTH} characters (it is "
+                         f"displayed beside the step), got {len(why)}: {why!r}")
+    if len(re.findall(r"(?<!\\)\$", why)) % 2:
+        raise ValueError(f"why: unbalanced '$' (inline math is written $...$, a dollar sign \\$), "
+                         f"got {why!r}")
+    return why
+
+
+def _text_with_math(text: str) -> str:
+    r"""Math-mode LaTeX showing ``text``: plain parts in ``\text{}``, ``$...$`` parts as math."""
+    pieces = re.split(r"(?<!\\)\$", text)
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            out.append(f"{{{piece}}}")
+        elif piece:
+            out.append(_escaped_text(piece.replace(r"\$", "$")))
+    return "".join(out)
+
+
+def _escaped_text(text: str) -> str:
+    r"""``\text{...}`` runs with LaTeX special characters moved out into math-mode escapes."""
+    out, run = [], []
+    for char in text:
+        if char in _TEXT_SPECIALS:
+            if run:
+                out.append(r"\text{" + "".join(run) + "}")
+                run = []
+            out.append(_TEXT_SPECIALS[char])
+        else:
+            run.append(char)
+    if run:
+        out.append(r"\text{" + "".join(run) + "}")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers for building symbolic instances
+
+
+def symbols_vector(name: str, n: int, **assumptions: Any) -> sp.Matrix:
+    """Column vector ``(name1, ..., name_n)`` of SymPy symbols, e.g. ``symbols_vector("theta", 3)``."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name: expected an identifier such as 'theta', got {name!r}")
+    n = check_positive_int("n", n)
+    return sp.Matrix(sp.symbols(f"{name}1:{n + 1}", **assumptions))
+
+
+def gradient(expr: sp.Expr, variables: Any) -> sp.Matrix:
+    """Column vector of partial derivatives of the scalar ``expr`` with respect to ``variables``."""
+    shape, (scalar, *_) = _as_entries("expr", expr)
+    if shape != ():
+        raise ValueError(f"expr: expected a scalar SymPy expression, got {_shape_text(shape)}")
+    _, entries = _as_entries("variables", variables)
+    bad = [v for v in entries if not isinstance(v, sp.Symbol)]
+    if bad:
+        raise ValueError(f"variables: expected SymPy symbols, got {bad[0]!r}")
+    return sp.Matrix([sp.diff(scalar, v) for v in entries])
