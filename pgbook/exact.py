@@ -10,19 +10,18 @@ removed), everything follows from the matrix ``M = I - gamma P^pi``:
     grad J   = sum_s rho^pi(s) sum_a pi(a|s) q^pi(s, a) grad log pi(a|s)   (policy gradient theorem)
     F        = sum_s rho^pi(s) sum_a pi(a|s) grad log pi grad log pi^T
 
-``M`` is factorized once per call and the factorization is reused for ``v`` and ``rho``.
+``M`` is LU-factorized once per call and the factorization is reused for ``v`` and ``rho``.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import LinAlgWarning, lu_factor, lu_solve
+from scipy.linalg.lapack import dgetrf, dgetrs
 
-from .mdp import TabularMDP
+from .mdp import TabularMDP, check_mdp
 from .policies import SoftmaxPolicy
 
 
@@ -36,43 +35,40 @@ class Evaluation:
     rho: np.ndarray  # (S,)
 
 
-def _factorize(mdp: TabularMDP, pi: np.ndarray) -> Any:
+def _factorize(mdp: TabularMDP, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """LU factors of ``M^T = (I - gamma P^pi)^T``; raises if the policy never terminates (gamma = 1).
 
-    ``M`` is built in place in C order, so its transpose is Fortran-ordered and LAPACK factorizes it
-    without a copy. Solve ``M x = b`` with ``trans=1`` and ``y M = b`` (i.e. ``M^T y = b``) with ``trans=0``.
+    ``M`` is built in place in C order, so its transpose is Fortran-ordered and LAPACK's ``getrf``
+    factorizes it without a copy. Solve ``M x = b`` with ``trans=1`` and ``y M = b`` with ``trans=0``.
     """
     M = mdp.policy_transition(pi)
     M *= -mdp.gamma
     M[np.diag_indices_from(M)] += 1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LinAlgWarning)  # a zero pivot is reported below as a ValueError
-        lu = lu_factor(M.T, overwrite_a=True, check_finite=False)
-    if np.min(np.abs(np.diag(lu[0]))) < 1e-12:
+    lu, piv, info = dgetrf(M.T, overwrite_a=True)
+    if info > 0 or np.min(np.abs(np.diag(lu))) < 1e-12:
         raise ValueError(
             "pi: under this policy some states never reach a terminal state with gamma = 1, "
             "so their values are infinite (give every action toward termination positive probability)"
         )
-    return lu
+    return lu, piv
 
 
-def _solve_values(mdp: TabularMDP, lu: Any, pi: np.ndarray) -> np.ndarray:
-    return lu_solve(lu, mdp.policy_reward(pi) * ~mdp.terminal, trans=1, check_finite=False)
+def _solve(factors: tuple[np.ndarray, np.ndarray], b: np.ndarray, trans: int) -> np.ndarray:
+    x, info = dgetrs(factors[0], factors[1], b, trans=trans)
+    return x
 
 
-def _solve_occupancy(mdp: TabularMDP, lu: Any) -> np.ndarray:
-    return lu_solve(lu, mdp.rho0, trans=0, check_finite=False)
+def _solve_values(mdp: TabularMDP, factors: tuple[np.ndarray, np.ndarray], pi: np.ndarray) -> np.ndarray:
+    return _solve(factors, mdp.policy_reward(pi) * ~mdp.terminal, trans=1)
 
 
-def _check_mdp(mdp: Any) -> TabularMDP:
-    if not isinstance(mdp, TabularMDP):
-        raise ValueError(f"mdp: expected a TabularMDP, got {type(mdp).__name__}")
-    return mdp
+def _solve_occupancy(mdp: TabularMDP, factors: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    return _solve(factors, mdp.rho0, trans=0)
 
 
 def evaluate(mdp: TabularMDP, pi: Any) -> Evaluation:
     """``v``, ``q`` and ``rho`` of policy table ``pi`` (shape (S, A)) from one LU factorization."""
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     pi = mdp.check_policy(pi)
     lu = _factorize(mdp, pi)
     v = _solve_values(mdp, lu, pi)
@@ -89,7 +85,7 @@ def _q_from_v(mdp: TabularMDP, v: np.ndarray) -> np.ndarray:
 
 def value(mdp: TabularMDP, pi: Any) -> np.ndarray:
     """State values ``v^pi = (I - gamma P^pi)^{-1} r^pi``, shape (S,); 0 at terminal states."""
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     pi = mdp.check_policy(pi)
     return _solve_values(mdp, _factorize(mdp, pi), pi)
 
@@ -111,7 +107,7 @@ def occupancy(mdp: TabularMDP, pi: Any) -> np.ndarray:
     Unnormalized: it sums to ``1 / (1 - gamma)`` on a continuing MDP and to the expected episode
     length on an undiscounted episodic one. Terminal states get 0 (no decision is taken there).
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     pi = mdp.check_policy(pi)
     return _solve_occupancy(mdp, _factorize(mdp, pi))
 
@@ -143,7 +139,7 @@ def policy_gradient(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Any) -> np.nd
 
     ``sum_s rho^pi(s) sum_a pi(a|s) q^pi(s, a) grad log pi(a|s)``.
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     policy = _check_policy_object(mdp, policy)
     ev = evaluate(mdp, policy.probs(theta))
     weights = ev.rho[:, None] * ev.pi * ev.q
@@ -156,7 +152,7 @@ def fisher(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Any) -> np.ndarray:
     Weighted by the same unnormalized occupancy as the gradient, so that for the tabular softmax the
     natural gradient is the advantage itself. Shape (n_params, n_params).
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     policy = _check_policy_object(mdp, policy)
     pi = policy.probs(theta)
     rho = occupancy(mdp, pi)

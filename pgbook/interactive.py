@@ -64,10 +64,18 @@ def format_value(value: Any) -> str:
 
 
 def compact_png(png: bytes, colors: int = PALETTE_COLORS) -> bytes:
-    """Re-encode a PNG with a palette of at most ``colors`` colours (no dithering), optimized."""
+    """Re-encode a PNG with a palette of at most ``colors`` colours (no dithering), optimized.
+
+    Opaque images use median cut, which keeps a white background exactly white; images with
+    transparency use the fast octree, the one built-in method that keeps alpha.
+    """
     with Image.open(io.BytesIO(png)) as image:
-        quantized = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
-                                   dither=Image.Dither.NONE)
+        image = image.convert("RGBA")
+        if image.getchannel("A").getextrema() == (255, 255):
+            quantized = image.convert("RGB").quantize(colors, method=Image.Quantize.MEDIANCUT,
+                                                      dither=Image.Dither.NONE)
+        else:
+            quantized = image.quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
     quantized.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -79,8 +87,10 @@ class SliderFigure:
     ``sliders`` maps each parameter name to the list of values its slider steps through; the
     grid of all combinations (at most :data:`MAX_FRAMES` points) is what the static renderer
     precomputes. ``labels`` optionally renames sliders for display, ``initial`` picks starting
-    values (default: each slider's first value). ``layout`` is the matplotlib layout engine of the
-    reused figure (``None`` is faster, ``"constrained"`` keeps labels inside the frame).
+    values (default: each slider's first value). ``figsize`` (inches) and ``dpi`` fix the frame's
+    pixel size; ``layout`` is the matplotlib layout engine of the reused figure (``None`` is
+    faster, ``"constrained"`` keeps labels inside the frame). ``alt`` describes the figure for
+    the static image's alt text (default: first line of ``draw``'s docstring).
     """
 
     def __init__(
@@ -107,7 +117,10 @@ class SliderFigure:
         self.alt = _check_alt(alt, draw)
         self.dpi = _check_positive("dpi", dpi)
         width, height = _check_figsize(figsize)
-        self.figure = Figure(figsize=(width, height), dpi=self.dpi, layout=layout)
+        try:
+            self.figure = Figure(figsize=(width, height), dpi=self.dpi, layout=layout)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"layout: not a matplotlib layout engine name, got {layout!r} ({err})") from None
         FigureCanvasAgg(self.figure)  # an Agg canvas of our own: pyplot never sees this figure
 
     @property
@@ -203,7 +216,7 @@ class SliderFigure:
         return full
 
     def _alt_text(self, params: Mapping[str, Any]) -> str:
-        return f"{self.alt} at {_describe(params)}"
+        return f"{self.alt} at " + ", ".join(f"{self.labels[n]} = {format_value(v)}" for n, v in params.items())
 
     def _html_input(self, uid: str, index: int, name: str) -> str:
         values = self.values[name]
@@ -212,8 +225,8 @@ class SliderFigure:
         current = _index(values, self.initial[name])
         label = html.escape(self.labels[name])
         return (
-            f'<div class="pgbook-slider-control">'
-            f'<label for="{input_id}">{label} = '
+            f'<div class="pgbook-slider-control" style="display:flex;align-items:center;gap:0.5em">'
+            f'<label for="{input_id}" style="min-width:12em">{label} = '
             f'<span class="pgbook-slider-value">{html.escape(shown[current])}</span></label> '
             f'<input type="range" class="pgbook-slider-input" id="{input_id}" min="0" max="{len(values) - 1}"'
             f' step="1" value="{current}" data-name="{html.escape(name)}" data-label="{label}"'
@@ -229,7 +242,7 @@ var inputs = root.querySelectorAll('input.pgbook-slider-input');
 var k = 0, parts = [];
 for (var i = 0; i < inputs.length; i++) {
   k = k * (Number(inputs[i].max) + 1) + Number(inputs[i].value);
-  parts.push(inputs[i].dataset.name + ' = ' + JSON.parse(inputs[i].dataset.values)[inputs[i].value]);
+  parts.push(inputs[i].dataset.label + ' = ' + JSON.parse(inputs[i].dataset.values)[inputs[i].value]);
 }
 this.parentNode.querySelector('.pgbook-slider-value').textContent = JSON.parse(this.dataset.values)[this.value];
 if (!root.pgbookFrames) root.pgbookFrames = JSON.parse(root.querySelector('script.pgbook-slider-frames').textContent);
@@ -323,8 +336,9 @@ def _check_keys(arg: str, mapping: Any, values: Mapping[str, list[Any]]) -> dict
 
 
 def _check_alt(alt: Any, draw: Draw) -> str:
-    if alt is None:
-        return "Figure " + getattr(draw, "__name__", "slider figure").strip("_").replace("_", " ")
+    if alt is None:  # the first line of draw's docstring, else its name
+        doc = (inspect.getdoc(draw) or "").strip()
+        return doc.splitlines()[0] if doc else f"Figure {getattr(draw, '__name__', 'draw')}"
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError(f"alt: expected a non-empty description of the figure, got {alt!r}")
     return alt

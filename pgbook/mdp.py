@@ -124,6 +124,13 @@ class TabularMDP:
         return f"TabularMDP(S={self.n_states}, A={self.n_actions}, gamma={self.gamma:g}, {kind})"
 
 
+def check_mdp(mdp: Any) -> TabularMDP:
+    """Return ``mdp`` unchanged, raising ``ValueError`` unless it is a :class:`TabularMDP`."""
+    if not isinstance(mdp, TabularMDP):
+        raise ValueError(f"mdp: expected a TabularMDP, got {type(mdp).__name__}")
+    return mdp
+
+
 def _check_termination_reachable(P: np.ndarray, terminal: np.ndarray) -> None:
     """With gamma = 1, every state must reach a terminal state through transitions of positive probability."""
     if not terminal.any():

@@ -25,12 +25,25 @@ def softmax(h: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def cdf_table(probs: np.ndarray) -> np.ndarray:
+    """Row-wise cumulative sums of a table of distributions, scaled so that each row ends at exactly 1."""
+    cdf = np.cumsum(probs, axis=-1)
+    return cdf / cdf[..., -1:]
+
+
+def draw_from_cdf(cdf: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One inverse-CDF draw from each row ``cdf[rows]``: the number of entries ``<= u``, ``u ~ U[0, 1)``.
+
+    Each row ends at exactly 1 > u, so the draw is a valid index, and an outcome of probability 0 (an
+    entry equal to the one before it) is never drawn. Vectorized over any shape of ``rows``.
+    """
+    u = rng.random(np.shape(rows))
+    return (u[..., None] >= cdf[rows]).sum(axis=-1)
+
+
 def sample_actions(pi: np.ndarray, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw one action per entry of ``states`` from the rows ``pi[states]`` (inverse-CDF, vectorized)."""
-    cdf = np.cumsum(pi[states], axis=-1)
-    u = rng.random(np.shape(states))[..., None]
-    actions = (u >= cdf).sum(axis=-1)
-    return np.minimum(actions, pi.shape[1] - 1)
+    """Draw one action per entry of ``states`` from the rows ``pi[states]`` of a policy table."""
+    return draw_from_cdf(cdf_table(pi), np.asarray(states), rng)
 
 
 class SoftmaxPolicy:

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .mdp import TabularMDP
+from .mdp import TabularMDP, check_mdp
+from .policies import cdf_table, draw_from_cdf
 from .validation import check_positive_int, make_rng
 
 PAD = -1  # state and action index stored on padded steps: not a state, so misuse is visible
@@ -110,29 +111,6 @@ class Batch:
         return self.sum_by_pair(weights).sum(axis=2)
 
 
-def _check_mdp(mdp: Any) -> TabularMDP:
-    if not isinstance(mdp, TabularMDP):
-        raise ValueError(f"mdp: expected a TabularMDP, got {type(mdp).__name__}")
-    return mdp
-
-
-def _cdf_table(probs: np.ndarray) -> np.ndarray:
-    """Row-wise cumulative sums of a table of distributions, scaled so that each row ends at exactly 1."""
-    cdf = np.cumsum(probs, axis=1)
-    return cdf / cdf[:, -1:]
-
-
-def _draw(cdf: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One inverse-CDF draw from each row ``cdf[rows[i]]``: the number of entries ``<= u``, ``u ~ U[0, 1)``.
-
-    Each row ends at exactly 1 > u, so the draw is a valid index, and an outcome of probability 0 (an
-    entry equal to the one before it) is never drawn. Unlike :func:`pgbook.policies.sample_actions`,
-    the table is accumulated once per rollout rather than once per step.
-    """
-    u = rng.random(rows.shape[0])
-    return (u[:, None] >= cdf[rows]).sum(axis=1)
-
-
 def rollouts(mdp: TabularMDP, pi: Any, n_episodes: int, horizon: int, seed: Any = None) -> Batch:
     """Sample ``n_episodes`` episodes of the policy table ``pi`` (shape (S, A)) on ``mdp``, all at once.
 
@@ -141,29 +119,29 @@ def rollouts(mdp: TabularMDP, pi: Any, n_episodes: int, horizon: int, seed: Any 
     ``np.random.Generator``; the same seed gives the same batch. The time axis of the result is
     trimmed to the longest episode.
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     pi = mdp.check_policy(pi)
     N = check_positive_int("n_episodes", n_episodes)
     H = check_positive_int("horizon", horizon)
     rng = make_rng(seed)
 
     S, A = mdp.n_states, mdp.n_actions
-    start_cdf = _cdf_table(mdp.rho0[None, :])
-    action_cdf = _cdf_table(pi)
-    next_state_cdf = _cdf_table(mdp.P.reshape(S * A, S))  # row s * A + a is p(.|s, a)
+    start_cdf = cdf_table(mdp.rho0[None, :])
+    action_cdf = cdf_table(pi)
+    next_state_cdf = cdf_table(mdp.P.reshape(S * A, S))  # row s * A + a is p(.|s, a)
     lengths = np.zeros(N, dtype=np.int64)
     final_states = np.full(N, PAD, dtype=np.int64)
     columns: dict[str, list[np.ndarray]] = {"states": [], "actions": [], "rewards": []}
 
     running = np.arange(N)  # indices of the episodes still running
-    s = _draw(start_cdf, np.zeros(N, dtype=np.int64), rng)
+    s = draw_from_cdf(start_cdf, np.zeros(N, dtype=np.int64), rng)
     for t in range(H):
-        a = _draw(action_cdf, s, rng)
+        a = draw_from_cdf(action_cdf, s, rng)
         for name, value, pad in (("states", s, PAD), ("actions", a, PAD), ("rewards", mdp.R[s, a], 0.0)):
             column = np.full(N, pad, dtype=value.dtype)
             column[running] = value
             columns[name].append(column)
-        s = _draw(next_state_cdf, s * A + a, rng)
+        s = draw_from_cdf(next_state_cdf, s * A + a, rng)
         lengths[running] = t + 1
         final_states[running] = s
         still_running = ~mdp.terminal[s]

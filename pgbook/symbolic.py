@@ -38,7 +38,7 @@ N_POINTS = 5
 SEED = 0
 RTOL = 1e-10
 ATOL = 1e-12
-MAX_WHY_LENGTH = 100
+MAX_WHY_LENGTH = 70
 _DIGITS = 30  # working precision of the numeric spot check
 
 
@@ -128,7 +128,7 @@ def _symbolically_zero(diff: sp.Expr) -> bool:
     return False
 
 
-def _sample(symbol: sp.Symbol, rng) -> sp.Number:
+def _sample(symbol: sp.Symbol, rng: np.random.Generator) -> sp.Number:
     """A random value for ``symbol`` in a range that respects its sign and integer assumptions."""
     if symbol.is_integer:
         if symbol.is_nonnegative:
@@ -158,8 +158,8 @@ def _point_text(point: dict) -> str:
     return ", ".join(f"{s}={float(v):.4g}" for s, v in point.items())
 
 
-def _numeric_verdict(diffs: list[tuple[tuple[int, ...], sp.Expr, sp.Expr]], symbols: list, points: int,
-                     seed: Any, rtol: float) -> Verdict:
+def _numeric_verdict(diffs: list[tuple[tuple[int, ...], sp.Expr, sp.Expr]], symbols: list,
+                     points: int, seed: Any, rtol: float) -> Verdict:
     """Compare each (index, lhs, rhs) at ``points`` seeded random points where all sides are finite."""
     rng = make_rng(seed)
     checked = 0
@@ -172,8 +172,10 @@ def _numeric_verdict(diffs: list[tuple[tuple[int, ...], sp.Expr, sp.Expr]], symb
             try:
                 left, right = _evaluate(lhs, point), _evaluate(rhs, point)
             except TypeError:
-                culprits = sorted(str(f) for f in (lhs - rhs).atoms(sp.core.function.AppliedUndef))
-                what = ", ".join(culprits) or "a non-numeric object"
+                both = sp.Tuple(lhs, rhs)
+                culprits = both.atoms(sp.core.function.AppliedUndef) or {
+                    a for a in both.free_symbols if not isinstance(a, sp.Symbol)}
+                what = ", ".join(sorted(map(str, culprits))) or "a non-numeric object"
                 return Verdict(False, "failed",
                                f"undecided: SymPy could not reduce the difference to 0, and it "
                                f"contains {what}, which cannot be evaluated numerically")
@@ -222,7 +224,7 @@ def equal(a: Any, b: Any, *, points: int = N_POINTS, seed: Any = SEED,
             undecided.append((index, lhs, rhs))
     if not undecided:
         return Verdict(True, "symbolic", "equal: SymPy reduces the difference to 0")
-    symbols = sorted({s for _, lhs, rhs in undecided for s in (lhs - rhs).free_symbols
+    symbols = sorted({s for _, lhs, rhs in undecided for s in lhs.free_symbols | rhs.free_symbols
                       if isinstance(s, sp.Symbol)}, key=sp.default_sort_key)
     return _numeric_verdict(undecided, symbols, points, seed, rtol)
 
@@ -309,9 +311,9 @@ class Derivation:
             label = _text_with_math(s.why)
             if s.method == "numeric":
                 label += r"\ " + _text_with_math(f"[{s.verdict.label}]")
-            rows.append(rf"{lhs} &= {s.latex} && \checkmark\ {label}")
+            rows.append(rf"{lhs} &= {s.latex} && {{\small \checkmark\ {label}}}")
         if self.instance:
-            rows.append(r"& && " + _text_with_math(f"(checked on: {self.instance})"))
+            rows.append(rf"& && {{\small {_text_with_math(f'(checked on: {self.instance})')}}}")
         body = " \\\\\n".join(rows)
         return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 

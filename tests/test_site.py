@@ -1,0 +1,299 @@
+"""The static site: it builds with warnings as errors, works offline, and its pages work in Chromium.
+
+A session fixture builds the book from scratch exactly as `make book` does (PGBOOK_STATIC=1, so
+figure cells render as static HTML sliders; `jupyter-book build . -W -n --keep-going`). The tests
+then check the HTML for remote addresses and the size budgets, and open every page of _toc.yml in
+headless Chromium with the network cut off: math typeset by the bundled MathJax, every image
+loaded, no request failed or left the local server, no console error, and every static slider
+swaps its frame. Screenshots go to _build/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+SCREENSHOTS = BUILD / "screenshots"
+BUILD_LOG = BUILD / "site-build.log"
+
+CHROMIUM = Path(os.environ.get("PGBOOK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SITE_BUDGET_BYTES = 80 * 1024**2
+NOTEBOOK_BUDGET_BYTES = int(1.5 * 1024**2)
+# embed-amd.js would fetch a third-party widget module from this address; the reserved .invalid
+# top-level domain (RFC 2606) never resolves, so nothing can ever be fetched from it.
+ALLOWED_REMOTE = ("https://invalid.invalid/",)
+PAGE_TIMEOUT_MS = 60_000
+
+
+def toc_pages() -> list[str]:
+    """Docnames of _toc.yml (root, then chapters and their sections), without extension."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf8"))
+    pages = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections", []))
+            for part in entry.get("parts", []):
+                walk(part.get("chapters", []))
+
+    walk(toc.get("chapters", []))
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    return pages
+
+
+def page_source(docname: str) -> Path:
+    for suffix in (".md", ".ipynb"):
+        path = ROOT / f"{docname}{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"_toc.yml names {docname!r} but neither .md nor .ipynb exists")
+
+
+_MATH = re.compile(r"\$[^$\n]+\$|\\begin\{|\{math\}")
+
+
+def source_has_math(path: Path) -> bool:
+    """Whether the page's prose contains math (dollar math, amsmath environments, {math})."""
+    text = path.read_text(encoding="utf8")
+    if path.suffix == ".ipynb":
+        cells = json.loads(text)["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return bool(_MATH.search(text))
+
+
+def committed_notebooks() -> list[Path]:
+    book = ROOT / "book"
+    return sorted(p for p in book.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+# --------------------------------------------------------------------------------------------
+# The build
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    """Build the site from scratch, as `make book` does; fail with the log's tail if it fails."""
+    if not (ROOT / "vendor" / "mathjax" / "tex-mml-chtml.js").exists():
+        pytest.fail("vendor/ is missing: run `make vendor` (npm ci + tools/vendor_assets.py) first")
+    shutil.rmtree(BUILD, ignore_errors=True)  # no cached execution: every notebook runs now
+    BUILD.mkdir()
+    env = {**os.environ, "PGBOOK_STATIC": "1", "PYTHONHASHSEED": "0"}
+    command = [
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build", ".", "-W", "-n", "--keep-going",
+    ]
+    with BUILD_LOG.open("w", encoding="utf8") as log:
+        result = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        tail = "\n".join(BUILD_LOG.read_text(encoding="utf8").splitlines()[-60:])
+        pytest.fail(
+            f"`{' '.join(command[1:])}` exited {result.returncode}; last lines of {BUILD_LOG}:\n{tail}",
+            pytrace=False,
+        )
+    return HTML
+
+
+def test_every_toc_page_is_built(built_site: Path) -> None:
+    missing = [d for d in toc_pages() if not (built_site / f"{d}.html").exists()]
+    assert not missing, f"pages of _toc.yml not in the site: {missing}"
+
+
+def test_site_fits_the_budget(built_site: Path) -> None:
+    size = sum(f.stat().st_size for f in built_site.rglob("*") if f.is_file())
+    assert size < SITE_BUDGET_BYTES, f"built site is {size / 1024**2:.1f} MB, budget 80 MB"
+
+
+@pytest.mark.parametrize("notebook", committed_notebooks(), ids=lambda p: p.name)
+def test_committed_notebook_fits_the_budget(notebook: Path) -> None:
+    size = notebook.stat().st_size
+    assert size < NOTEBOOK_BUDGET_BYTES, f"{notebook.name} is {size / 1024**2:.2f} MB, budget 1.5 MB"
+
+
+def _remote(url: str | None) -> bool:
+    return bool(url) and url.startswith(("http://", "https://", "//")) and not url.startswith(
+        ALLOWED_REMOTE
+    )
+
+
+def test_pages_reference_only_local_files(built_site: Path) -> None:
+    """No script, stylesheet, font, image or frame is loaded from another host."""
+    offending = []
+    for page in sorted(built_site.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf8"), "html.parser")
+        where = page.relative_to(built_site)
+        for tag in soup.find_all(["script", "img", "iframe", "source", "video", "audio"]):
+            if _remote(tag.get("src")):
+                offending.append(f"{where}: <{tag.name} src={tag['src']}>")
+        for tag in soup.find_all("link"):
+            if _remote(tag.get("href")):
+                offending.append(f"{where}: <link href={tag['href']}>")
+        for tag in soup.find_all(["script", "style"]):
+            for url in re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"'`)]*", tag.string or ""):
+                if _remote(url):
+                    offending.append(f"{where}: <{tag.name}> text mentions {url}")
+    for css in sorted(built_site.rglob("*.css")):
+        for url in re.findall(r"(?:@import|url\()\s*['\"]?((?:https?:)?//[^'\")\s]+)", css.read_text("utf8")):
+            offending.append(f"{css.relative_to(built_site)}: {url}")
+    assert not offending, "remote references in the built site:\n" + "\n".join(offending)
+
+
+# --------------------------------------------------------------------------------------------
+# The browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    """Serve the built site on 127.0.0.1 at a free port, in a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} not found: the browser test needs Debian's chromium (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + "; in CI it must be installed", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+_BROKEN_IMAGES_JS = """() => Array.from(document.images)
+    .filter(img => !(img.complete && img.naturalWidth > 0))
+    .map(img => img.src.startsWith('data:') ? img.src.slice(0, 40) + '...' : img.src)"""
+
+_MATHJAX_DONE_JS = """async () => {
+    if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return false;
+    await MathJax.startup.promise;
+    return true;
+}"""
+
+_MOVE_SLIDER_JS = """(slider) => {
+    const input = slider.querySelector('input.pgbook-slider-input');
+    const frame = slider.querySelector('img.pgbook-slider-frame');
+    const before = frame.getAttribute('src');
+    const target = input.value === input.max ? input.min : input.max;
+    input.value = target;
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    return {before: before, after: frame.getAttribute('src'), value: input.value};
+}"""
+
+
+def _is_favicon(url: str) -> bool:
+    """Chromium asks every site for /favicon.ico; the book has none, and that is fine."""
+    return urlparse(url).path == "/favicon.ico"
+
+
+def _short(src: str | None) -> str:
+    return "None" if src is None else (src[:40] + "..." if len(src) > 40 else src)
+
+
+@pytest.mark.parametrize("docname", toc_pages())
+def test_page_in_chromium(docname: str, site_url: str, browser) -> None:
+    source = page_source(docname)
+    blocked: list[str] = []
+    failed: list[str] = []
+    errors: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    def route(route_request) -> None:
+        url = route_request.request.url
+        if url.startswith(site_url + "/") or url.startswith("data:"):
+            route_request.continue_()
+        else:
+            blocked.append(url)
+            route_request.abort()
+
+    page.route("**/*", route)
+    def on_response(response) -> None:
+        if response.status >= 400 and not _is_favicon(response.url):
+            failed.append(f"{response.url}: HTTP {response.status}")
+
+    def on_console(message) -> None:
+        if message.type == "error" and not _is_favicon(message.location.get("url", "")):
+            errors.append(message.text)
+
+    page.on("requestfailed", lambda r: failed.append(f"{r.url}: {r.failure}"))
+    page.on("response", on_response)
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    try:
+        page.goto(f"{site_url}/{docname}.html", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
+        mathjax_ready = page.evaluate(_MATHJAX_DONE_JS)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = Path(docname).name
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+        if source_has_math(source):
+            assert mathjax_ready, "MathJax did not load on a page with math"
+            typeset = page.locator("mjx-container").count()
+            assert typeset > 0, "page has math in its source but MathJax typeset nothing"
+            tex_errors = page.locator("mjx-merror").all_text_contents()
+            assert not tex_errors, f"MathJax could not typeset: {tex_errors}"
+
+        broken = page.evaluate(_BROKEN_IMAGES_JS)
+        assert not broken, f"images that did not load: {broken}"
+
+        sliders = page.locator("div.pgbook-slider")
+        for index in range(sliders.count()):
+            slider = sliders.nth(index)
+            slider.scroll_into_view_if_needed()
+            moved = slider.evaluate(_MOVE_SLIDER_JS)
+            assert moved["after"] != moved["before"], (
+                f"slider {index}: frame src unchanged ({_short(moved['before'])}) after moving to {moved['value']}"
+            )
+            frame = slider.locator("img.pgbook-slider-frame")
+            frame.evaluate("img => img.decode()")  # the new frame is a valid image
+            assert frame.evaluate("img => img.naturalWidth") > 0, f"slider {index}: new frame empty"
+            if index == 0:
+                page.evaluate("window.scrollTo(0, 0)")  # sticky headers stay put in the full page
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-slider.png"), full_page=True)
+
+        assert not blocked, f"requests to other hosts (aborted): {blocked}"
+        assert not failed, f"failed requests: {failed}"
+        assert not errors, f"console errors: {errors}"
+    finally:
+        context.close()
