@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .policies import SoftmaxPolicy
+from .policies import SoftmaxPolicy, check_policy
 from .sampling import Batch
 from .validation import as_float_array, check_gamma
 
@@ -140,13 +140,7 @@ def reinforce_gradient(
     The batch must have been sampled with the policy ``policy.probs(theta)``; that cannot be checked here.
     """
     batch = _check_batch(batch)
-    if not isinstance(policy, SoftmaxPolicy):
-        raise ValueError(f"policy: expected a TabularSoftmax or LinearSoftmax, got {type(policy).__name__}")
-    if (policy.n_states, policy.n_actions) != (batch.n_states, batch.n_actions):
-        raise ValueError(
-            f"policy: has {policy.n_states} states and {policy.n_actions} actions, "
-            f"but the batch comes from an MDP with {batch.n_states} and {batch.n_actions}"
-        )
+    policy = check_policy(policy, batch.n_states, batch.n_actions)
     theta = policy.check_theta(theta)
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator: expected one of {', '.join(map(repr, ESTIMATORS))}, got {estimator!r}")

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.linalg.lapack import dgetrf, dgetrs
 
 from .mdp import TabularMDP, check_mdp
-from .policies import SoftmaxPolicy
+from .policies import SoftmaxPolicy, check_policy
 
 
 @dataclass(frozen=True)
@@ -123,24 +123,13 @@ def objective(mdp: TabularMDP, pi: Any) -> float:
     return float(mdp.rho0 @ value(mdp, pi))
 
 
-def _check_policy_object(mdp: TabularMDP, policy: Any) -> SoftmaxPolicy:
-    if not isinstance(policy, SoftmaxPolicy):
-        raise ValueError(f"policy: expected a TabularSoftmax or LinearSoftmax, got {type(policy).__name__}")
-    if (policy.n_states, policy.n_actions) != (mdp.n_states, mdp.n_actions):
-        raise ValueError(
-            f"policy: has {policy.n_states} states and {policy.n_actions} actions, "
-            f"but the MDP has {mdp.n_states} and {mdp.n_actions}"
-        )
-    return policy
-
-
 def policy_gradient(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Any) -> np.ndarray:
     """``grad_theta J`` by the policy gradient theorem, same shape as ``theta``:
 
     ``sum_s rho^pi(s) sum_a pi(a|s) q^pi(s, a) grad log pi(a|s)``.
     """
     mdp = check_mdp(mdp)
-    policy = _check_policy_object(mdp, policy)
+    policy = check_policy(policy, mdp.n_states, mdp.n_actions)
     ev = evaluate(mdp, policy.probs(theta))
     weights = ev.rho[:, None] * ev.pi * ev.q
     return policy.weighted_score(theta, weights)
@@ -153,7 +142,7 @@ def fisher(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Any) -> np.ndarray:
     natural gradient is the advantage itself. Shape (n_params, n_params).
     """
     mdp = check_mdp(mdp)
-    policy = _check_policy_object(mdp, policy)
+    policy = check_policy(policy, mdp.n_states, mdp.n_actions)
     pi = policy.probs(theta)
     rho = occupancy(mdp, pi)
     g = policy.grad_log_probs(theta).reshape(mdp.n_states, mdp.n_actions, -1)

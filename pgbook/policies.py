@@ -168,3 +168,16 @@ class LinearSoftmax(SoftmaxPolicy):
         w = self._check_weights(weights)
         score = self.grad_log_probs(theta)
         return np.tensordot(w, score, axes=([-2, -1], [0, 1]))
+
+
+def check_policy(policy: Any, n_states: int, n_actions: int) -> SoftmaxPolicy:
+    """Return ``policy`` unchanged, raising ``ValueError`` unless it is a softmax policy object
+    sized for ``n_states`` states and ``n_actions`` actions."""
+    if not isinstance(policy, SoftmaxPolicy):
+        raise ValueError(f"policy: expected a TabularSoftmax or LinearSoftmax, got {type(policy).__name__}")
+    if (policy.n_states, policy.n_actions) != (n_states, n_actions):
+        raise ValueError(
+            f"policy: has {policy.n_states} states and {policy.n_actions} actions, "
+            f"but the problem has {n_states} states and {n_actions} actions"
+        )
+    return policy
