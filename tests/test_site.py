@@ -136,6 +136,22 @@ def test_committed_notebook_fits_the_budget(notebook: Path) -> None:
     assert size < NOTEBOOK_BUDGET_BYTES, f"{notebook.name} is {size / 1024**2:.2f} MB, budget 1.5 MB"
 
 
+@pytest.mark.parametrize("notebook", committed_notebooks(), ids=lambda p: p.name)
+def test_committed_notebook_was_executed_in_order(notebook: Path) -> None:
+    """nbval compares against the committed outputs: a notebook saved unexecuted would pass trivially.
+
+    Every non-empty code cell must carry an execution count, numbered 1, 2, 3, ... in order, as
+    after one top-to-bottom run in a fresh kernel (`make notebooks`).
+    """
+    cells = json.loads(notebook.read_text(encoding="utf8"))["cells"]
+    counts = [c["execution_count"] for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert counts, f"{notebook.name} has no code cell"
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{notebook.name} is not saved as one top-to-bottom run (execution counts {counts}); "
+        "run `make notebooks` and commit the result"
+    )
+
+
 def _remote(url: str | None) -> bool:
     return bool(url) and url.startswith(("http://", "https://", "//")) and not url.startswith(
         ALLOWED_REMOTE
@@ -210,12 +226,23 @@ _MATHJAX_DONE_JS = """async () => {
     return true;
 }"""
 
-_MOVE_SLIDER_JS = """(slider) => {
-    const input = slider.querySelector('input.pgbook-slider-input');
+# Sphinx wraps every formula in an element of class "math"; MathJax replaces its TeX by an
+# mjx-container. A formula MathJax could not even find (e.g. unbalanced braces) stays raw TeX.
+_UNTYPESET_MATH_JS = """() => Array.from(document.querySelectorAll('.math'))
+    .filter(el => !el.querySelector('mjx-container'))
+    .map(el => el.textContent.trim().slice(0, 80))"""
+
+# A TeX error renders as <merror>, an undefined macro as a red <mtext> holding its name; the
+# assistive MathML that MathJax keeps beside each formula shows both as text.
+_TEX_ERRORS_JS = """() => Array.from(document.querySelectorAll(
+        'mjx-assistive-mml merror, mjx-assistive-mml mtext[mathcolor="red"]'))
+    .map(el => el.textContent.trim().slice(0, 80))"""
+
+_MOVE_SLIDER_JS = """(slider, index) => {
+    const input = slider.querySelectorAll('input.pgbook-slider-input')[index];
     const frame = slider.querySelector('img.pgbook-slider-frame');
     const before = frame.getAttribute('src');
-    const target = input.value === input.max ? input.min : input.max;
-    input.value = target;
+    input.value = input.value === input.max ? input.min : input.max;
     input.dispatchEvent(new Event('input', {bubbles: true}));
     return {before: before, after: frame.getAttribute('src'), value: input.value};
 }"""
@@ -271,24 +298,30 @@ def test_page_in_chromium(docname: str, site_url: str, browser) -> None:
             assert mathjax_ready, "MathJax did not load on a page with math"
             typeset = page.locator("mjx-container").count()
             assert typeset > 0, "page has math in its source but MathJax typeset nothing"
-            tex_errors = page.locator("mjx-merror").all_text_contents()
-            assert not tex_errors, f"MathJax could not typeset: {tex_errors}"
+            untypeset = page.evaluate(_UNTYPESET_MATH_JS)
+            assert not untypeset, f"math left as raw TeX (unbalanced braces?): {untypeset}"
+            tex_errors = page.evaluate(_TEX_ERRORS_JS)
+            assert not tex_errors, f"TeX errors or undefined macros: {tex_errors}"
 
         broken = page.evaluate(_BROKEN_IMAGES_JS)
         assert not broken, f"images that did not load: {broken}"
 
         sliders = page.locator("div.pgbook-slider")
-        for index in range(sliders.count()):
-            slider = sliders.nth(index)
+        for number in range(sliders.count()):
+            slider = sliders.nth(number)
             slider.scroll_into_view_if_needed()
-            moved = slider.evaluate(_MOVE_SLIDER_JS)
-            assert moved["after"] != moved["before"], (
-                f"slider {index}: frame src unchanged ({_short(moved['before'])}) after moving to {moved['value']}"
-            )
             frame = slider.locator("img.pgbook-slider-frame")
-            frame.evaluate("img => img.decode()")  # the new frame is a valid image
-            assert frame.evaluate("img => img.naturalWidth") > 0, f"slider {index}: new frame empty"
-            if index == 0:
+            n_inputs = slider.locator("input.pgbook-slider-input").count()
+            assert n_inputs > 0, f"slider {number} has no range input"
+            for index in range(n_inputs):
+                moved = slider.evaluate(_MOVE_SLIDER_JS, index)
+                assert moved["after"] != moved["before"], (
+                    f"slider {number}, input {index}: frame src unchanged "
+                    f"({_short(moved['before'])}) after moving it to {moved['value']}"
+                )
+                frame.evaluate("img => img.decode()")  # rejects if the new frame is not an image
+                assert frame.evaluate("img => img.naturalWidth") > 0, f"slider {number}: empty frame"
+            if number == 0:
                 page.evaluate("window.scrollTo(0, 0)")  # sticky headers stay put in the full page
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-slider.png"), full_page=True)
 

@@ -5,7 +5,8 @@ only what the pages load:
 
     vendor/mathjax/   MathJax 3 (es5 build): tex-mml-chtml.js plus the folders it loads on demand
                       (TeX extensions, CHTML fonts, menu, accessibility)
-    vendor/widgets/   require.js and the Jupyter widget manager embed-amd.js with its font files
+    vendor/widgets/   require.js, the Jupyter widget manager embed-amd.js with its font files, and
+                      require-config.js (written here, see REQUIRE_CONFIG_JS)
 
 _config.yml serves vendor/ as html_static_path, so Sphinx copies it to _build/html/_static/.
 Run from the repository root: `python tools/vendor_assets.py`.
@@ -31,6 +32,18 @@ HTML_MANAGER_DIST = NODE_MODULES / "@jupyter-widgets" / "html-manager" / "dist"
 FONT_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
 REQUIRE_JS = NODE_MODULES / "requirejs" / "require.js"
 
+# embed-amd.js loads its fonts relative to the RequireJS address of its module
+# "@jupyter-widgets/html-manager/dist/libembed-amd", which by default resolves against the page
+# (book/@jupyter-widgets/html-manager/dist/...: not found). Loaded between require.js and
+# embed-amd.js, this maps that module folder to the folder this script is served from.
+REQUIRE_CONFIG_JS = """\
+// Written by tools/vendor_assets.py: lets the widget manager find its fonts next to itself.
+(function () {
+  var folder = document.currentScript.src.replace(/\\/[^\\/]*$/, "");
+  require.config({ paths: { "@jupyter-widgets/html-manager/dist": folder } });
+})();
+"""
+
 
 def _require(path: Path) -> Path:
     if not path.exists():
@@ -52,6 +65,7 @@ def vendor_mathjax(target: Path) -> None:
 
 def vendor_widgets(target: Path) -> None:
     _copy_file(REQUIRE_JS, target / "require.js")
+    (target / "require-config.js").write_text(REQUIRE_CONFIG_JS, encoding="utf8")
     _copy_file(HTML_MANAGER_DIST / "embed-amd.js", target / "embed-amd.js")
     # embed-amd.js loads its icon fonts from files next to itself.
     for font in sorted(_require(HTML_MANAGER_DIST).iterdir()):
