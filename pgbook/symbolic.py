@@ -311,9 +311,10 @@ class Derivation:
             label = _text_with_math(s.why)
             if s.method == "numeric":
                 label += r"\ " + _text_with_math(f"[{s.verdict.label}]")
-            rows.append(rf"{lhs} &= {s.latex} && {{\small \checkmark\ {label}}}")
+            rows.append(rf"{lhs} &= {s.latex}")
+            rows.append(rf"& \qquad {{\scriptsize \checkmark\ {label}}}")
         if self.instance:
-            rows.append(rf"& && {{\small {_text_with_math(f'(checked on: {self.instance})')}}}")
+            rows.append(rf"& \qquad {{\scriptsize {_text_with_math(f'(checked on: {self.instance})')}}}")
         body = " \\\\\n".join(rows)
         return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
@@ -342,12 +343,22 @@ _TEXT_SPECIALS = {
 }
 
 
+def _reject_control_characters(name: str, text: str) -> None:
+    r"""A tab, newline or other control character in LaTeX is almost always a lost backslash:
+    ``"\theta"`` without the ``r`` prefix is a tab followed by ``heta``."""
+    bad = [c for c in text if ord(c) < 32]
+    if bad:
+        raise ValueError(f"{name}: contains the control character {bad[0]!r}; write LaTeX in raw strings "
+                         f"(r\"\\theta\", not \"\\theta\", whose \\t is a tab), got {text!r}")
+
+
 def _clean_latex(name: str, latex: str | None, expr: Any) -> str:
     """One-line LaTeX for a step (SymPy's rendering of ``expr`` when None); no alignment tokens."""
     if latex is None:
         return sp.latex(sp.Matrix(expr) if isinstance(expr, (list, tuple)) else expr)
     if not isinstance(latex, str) or not latex.strip():
         raise ValueError(f"{name}: expected a non-empty LaTeX string (or None), got {latex!r}")
+    _reject_control_characters(name, latex)
     if _UNESCAPED_AMPERSAND.search(latex) or "\\\\" in latex:
         raise ValueError(f"{name}: must not contain '&' or '\\\\' (the display aligns the steps "
                          f"itself), got {latex!r}")
@@ -357,6 +368,7 @@ def _clean_latex(name: str, latex: str | None, expr: Any) -> str:
 def _clean_why(why: str) -> str:
     if not isinstance(why, str) or not why.strip():
         raise ValueError(f"why: expected a non-empty one-line justification, got {why!r}")
+    _reject_control_characters("why", why)
     why = " ".join(why.split())
     if len(why) > MAX_WHY_LENGTH:
         raise ValueError(f"why: keep the justification under {MAX_WHY_LENGTH} characters (it is "

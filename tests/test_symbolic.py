@@ -206,3 +206,12 @@ def test_symbols_vector_and_gradient():
         symbols_vector("2x", 2)
     with pytest.raises(ValueError, match="^expr: expected a scalar"):
         gradient(theta, theta)
+
+
+@pytest.mark.parametrize("text", ["\theta", "\nabla J", "a\rb"])
+def test_a_lost_backslash_is_reported_not_rendered(text):
+    x = sp.Symbol("x")
+    with pytest.raises(ValueError, match="^latex: contains the control character"):
+        Derivation(text, x)
+    with pytest.raises(ValueError, match="^why: contains the control character"):
+        Derivation("x", x).step("x", x, "because " + text)

@@ -49,6 +49,8 @@ def execute_in_place(path: Path) -> bool:
         timeout=CELL_TIMEOUT_SECONDS,
         allow_errors=False,
         record_timing=False,  # no wall-clock timestamps in the committed file
+        store_widget_state=False,  # live widgets are re-created by a running kernel; the site
+        # shows static sliders, so saved widget state would only make pages load widget JavaScript
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
@@ -57,6 +59,7 @@ def execute_in_place(path: Path) -> bool:
     except (CellExecutionError, CellTimeoutError) as error:
         print(f"FAILED  {_shown(path)}: not written\n{error}", file=sys.stderr)
         return False
+    notebook.metadata.pop("widgets", None)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
     size_kb = path.stat().st_size / 1024
