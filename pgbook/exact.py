@@ -77,8 +77,9 @@ def evaluate(mdp: TabularMDP, pi: Any) -> Evaluation:
 
 
 def _q_from_v(mdp: TabularMDP, v: np.ndarray) -> np.ndarray:
-    S, A = mdp.R.shape
-    q = mdp.R + mdp.gamma * (mdp.P.reshape(S * A, S) @ (v * ~mdp.terminal)).reshape(S, A)
+    # einsum rather than a BLAS matrix-vector product: as fast here, and it leaves OpenBLAS's thread
+    # pool idle, which (measured) keeps the next LU factorization from slowing down by ~1.8x.
+    q = mdp.R + mdp.gamma * np.einsum("sat,t->sa", mdp.P, v * ~mdp.terminal)
     q[mdp.terminal] = 0.0
     return q
 
