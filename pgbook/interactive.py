@@ -122,6 +122,7 @@ class SliderFigure:
         except (TypeError, ValueError) as err:
             raise ValueError(f"layout: not a matplotlib layout engine name, got {layout!r} ({err})") from None
         FigureCanvasAgg(self.figure)  # an Agg canvas of our own: pyplot never sees this figure
+        self._frames: dict[tuple[Any, ...], bytes] = {}  # memo of frame(): draw is pure, so frames repeat
 
     @property
     def n_frames(self) -> int:
@@ -148,6 +149,19 @@ class SliderFigure:
         self.figure.savefig(out, format="png", dpi=self.dpi, metadata=_PNG_METADATA)
         return out.getvalue()
 
+    def frame(self, **params: Any) -> bytes:
+        """Like :meth:`render`, but each grid point is drawn once and then reused.
+
+        ``draw`` is a pure function of the slider values, so a frame never changes: moving a live
+        slider back to a value it has shown, or building the static slider after the live one,
+        costs a dictionary look-up instead of a redraw.
+        """
+        full = self._complete(params)
+        key = tuple(full[name] for name in self.values)
+        if key not in self._frames:
+            self._frames[key] = self.render(**full)
+        return self._frames[key]
+
     def live(self) -> ipywidgets.VBox:
         """A widget: one ``SelectionSlider`` per parameter, then an ``Image`` redrawn in place.
 
@@ -165,10 +179,10 @@ class SliderFigure:
             )
             for name, values in self.values.items()
         }
-        image = ipywidgets.Image(value=self.render(**self.initial), format="png")
+        image = ipywidgets.Image(value=self.frame(**self.initial), format="png")
 
         def update(_change: Any) -> None:
-            image.value = self.render(**{name: c.value for name, c in controls.items()})
+            image.value = self.frame(**{name: c.value for name, c in controls.items()})
 
         for control in controls.values():
             control.observe(update, names="value")
@@ -181,7 +195,7 @@ class SliderFigure:
         ``<input type="range">`` indexes its slider's values, and its ``oninput`` handler
         recomputes the frame index (row-major) and swaps the image source.
         """
-        frames = [base64.b64encode(compact_png(self.render(**p))).decode("ascii") for p in self.grid()]
+        frames = [base64.b64encode(compact_png(self.frame(**p))).decode("ascii") for p in self.grid()]
         uid = f"pgbook-slider-{next(_slider_ids)}"
         inputs = "\n".join(self._html_input(uid, i, name) for i, name in enumerate(self.values))
         start = self.grid().index(self.initial)

@@ -213,6 +213,25 @@ def test_live_widget_redraws_the_same_figure_in_place():
     assert _pylab_helpers.Gcf.get_num_fig_managers() == managers_before  # pyplot saw nothing
 
 
+def test_frames_are_drawn_once_per_grid_point_and_shared_by_both_renderers():
+    calls = []
+
+    def draw(fig, *, slope, label):
+        calls.append((slope, label))
+        draw_line(fig, slope=slope, label=label)
+
+    sf = small(draw=draw)
+    slope_slider = sf.live().children[0]
+    for value in [2.0, -1.0, 2.0, -1.0]:  # back and forth: the second visits are not redrawn
+        slope_slider.value = value
+    assert calls == [(-1.0, "a"), (2.0, "a")]
+    assert sf.frame(slope=2.0, label="a") == sf.render(slope=2.0, label="a")  # the memo holds the true frame
+    calls.clear()
+    sf.static_html()
+    assert sorted(calls) == sorted(p for p in [(s, l) for s in SLIDERS["slope"] for l in SLIDERS["label"]]
+                                   if p not in [(-1.0, "a"), (2.0, "a")])
+
+
 def test_live_slider_offers_exactly_the_given_values():
     sf = small(labels={"label": "legend text"})
     sliders = sf.live().children[:-1]
