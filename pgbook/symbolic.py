@@ -3,23 +3,44 @@ r"""Executable derivations: a chain of equalities that is rendered and checked f
 A derivation ``expr_0 = expr_1 = ... = expr_n`` is written once. Each step carries the LaTeX the
 reader sees (general notation, such as ``\sum_\tau \nabla_\theta p_\theta(\tau) R(\tau)``), a SymPy
 expression for the same quantity on a concrete symbolic instance (every trajectory of a small MDP
-with symbolic logits), and a one-line justification. :meth:`Derivation.check` proves each expression
-equal to the previous one; the rendered display shows a check mark and the justification per step::
+with symbolic logits), and a one-line justification::
 
     d = Derivation(r"\nabla_\theta J(\theta)", expr0, instance="two-step MDP, symbolic logits")
     d.step(r"\sum_\tau \nabla_\theta p_\theta(\tau)\, R(\tau)", expr1, "gradient of a finite sum")
+    d.define(r"\mathbb{E}_{\tau \sim p_\theta}[\dots]", expr1, "definition of expectation")
     d.check()        # raises DerivationError naming the first step that does not hold
+
+Two kinds of step, shown differently:
+
+* :meth:`Derivation.step` claims an equality that needs proof. It is shown with a check mark only
+  after :meth:`Derivation.check` has established it, and it must not be *structurally identical* to
+  the step before it: SymPy evaluates while an expression is built (``p * diff(p) / p`` is already
+  ``diff(p)``), so such a step would "prove" ``x = x``. :meth:`~Derivation.step` raises
+  :class:`DerivationError` on it, suggesting an unevaluated form (``sp.Derivative(...)``,
+  ``evaluate=False``; :func:`equal` calls ``.doit()`` before comparing), another symbolic instance,
+  or :meth:`~Derivation.define`.
+* :meth:`Derivation.define` states a definition or a change of notation. It is still checked (a
+  definition that contradicts the previous line raises), but it is shown without a check mark and
+  labelled *definition*, so the page never claims a proof it does not have.
 
 Checking rule (:func:`equal`): SymPy first, trying cheap routes before expensive ones
 (``expand``, then ``cancel(together(.))``, then ``simplify`` of the difference). When SymPy cannot
-reduce the difference to zero, the two sides are compared at a few seeded random points (positive
-values for symbols declared positive); agreement there is reported as a *numeric* verdict and is
-labelled as such in the display, disagreement means the step is false.
+reduce the difference to zero, the two sides are compared at seeded random points drawn from a wide
+domain (magnitudes from 0.01 to 100 and both signs, as the symbols' assumptions allow, so that an
+identity true only near zero or only for small arguments fails); agreement there is reported as a
+*numeric* verdict, shown with its own mark (:data:`NUMERIC_MARK`) and label, and disagreement means
+the step is false. A symbol whose meaning confines it (a probability) can be given its true range
+with ``domains={P: (0, 1)}``; the label then says so.
+
+Every checked derivation is recorded, and :func:`tally` shows the counts of a whole chapter (steps
+proved by SymPy, checked numerically, given as definitions); each derivation's display ends with
+its own counts.
 """
 
 from __future__ import annotations
 
 import cmath
+import html
 import numbers
 import re
 from dataclasses import dataclass
@@ -30,16 +51,26 @@ import sympy as sp
 
 from pgbook.validation import check_positive_int, make_rng
 
-__all__ = ["Derivation", "DerivationError", "Step", "Verdict", "equal", "gradient", "symbols_vector"]
+__all__ = [
+    "Derivation", "DerivationError", "Step", "Tally", "Verdict", "equal", "gradient", "reset_tally",
+    "symbols_vector", "tally",
+]
 
-Method = Literal["symbolic", "numeric", "failed"]
+Method = Literal["symbolic", "numeric", "definition", "failed"]
 
-N_POINTS = 5
+N_POINTS = 8
 SEED = 0
 RTOL = 1e-10
 ATOL = 1e-12
 MAX_WHY_LENGTH = 70
-_DIGITS = 30  # working precision of the numeric spot check
+_DIGITS = 50  # working precision of the numeric spot check (values reach e^100)
+
+MAGNITUDES = (1e-2, 1e2)
+"""Numeric spot checks draw each symbol's magnitude log-uniformly from this range."""
+
+PROOF_MARK = r"\checkmark"
+NUMERIC_MARK = r"\approx\!\checkmark"
+DEFINITION_MARK = r"\triangleq"
 
 
 class DerivationError(Exception):
@@ -55,14 +86,15 @@ class Verdict:
     """Outcome of :func:`equal`: ``ok`` is True when the two sides were shown equal.
 
     ``method`` is ``"symbolic"`` (SymPy reduced the difference to 0), ``"numeric"`` (SymPy could not
-    decide; the sides agree at ``points`` random points) or ``"failed"`` (not shown equal; ``detail``
-    says why, usually with a point where the sides differ).
+    decide; the sides agree at ``points`` random points, drawn as ``domain`` says) or ``"failed"``
+    (not shown equal; ``detail`` says why, usually with a point where the sides differ).
     """
 
     ok: bool
     method: Method
     detail: str
     points: int = 0
+    domain: str = ""
 
     @property
     def label(self) -> str:
@@ -70,7 +102,7 @@ class Verdict:
         if self.method == "symbolic":
             return "SymPy"
         if self.method == "numeric":
-            return f"numeric spot check, {self.points} random points"
+            return f"numeric spot check, {self.points} random points, {self.domain}"
         return "not equal"
 
     def __repr__(self) -> str:
@@ -128,21 +160,50 @@ def _symbolically_zero(diff: sp.Expr) -> bool:
     return False
 
 
-def _sample(symbol: sp.Symbol, rng: np.random.Generator) -> sp.Number:
-    """A random value for ``symbol`` in a range that respects its sign and integer assumptions."""
-    if symbol.is_integer:
-        if symbol.is_nonnegative:
-            return sp.Integer(int(rng.integers(1, 6)))
-        if symbol.is_nonpositive:
-            return sp.Integer(int(rng.integers(-5, 0)))
-        return sp.Integer(int(rng.integers(-4, 5)))
+def _sample(symbol: sp.Symbol, rng: np.random.Generator, domain: tuple[float, float] | None = None) -> sp.Number:
+    """A random value for ``symbol``: uniform on ``domain`` if given, else wide.
+
+    Wide means a magnitude drawn log-uniformly from :data:`MAGNITUDES` (0.01 to 100) and a random
+    sign, restricted by the symbol's sign assumptions; integers are drawn from -50..50 likewise.
+    """
+    if domain is not None:
+        return sp.Float(float(rng.uniform(*domain)), _DIGITS)
+    signs = [1, -1]
     if symbol.is_nonnegative:
-        low, high = 0.1, 0.9
+        signs = [1]
     elif symbol.is_nonpositive:
-        low, high = -0.9, -0.1
-    else:
-        low, high = -1.0, 1.0
-    return sp.Float(float(rng.uniform(low, high)), _DIGITS)
+        signs = [-1]
+    sign = signs[int(rng.integers(len(signs)))]
+    if symbol.is_integer:
+        return sp.Integer(sign * int(rng.integers(1, 51)))
+    low, high = np.log10(MAGNITUDES)
+    return sp.Float(sign * float(10 ** rng.uniform(low, high)), _DIGITS)
+
+
+def _check_domains(domains: Any) -> dict[sp.Symbol, tuple[float, float]]:
+    """``{symbol: (low, high)}`` with finite ``low < high``; None means no restricted symbol."""
+    if domains is None:
+        return {}
+    if not isinstance(domains, dict):
+        raise ValueError(f"domains: expected a dict {{symbol: (low, high)}}, got {domains!r}")
+    checked = {}
+    for symbol, bounds in domains.items():
+        if not isinstance(symbol, sp.Symbol):
+            raise ValueError(f"domains: keys must be SymPy symbols, got {symbol!r}")
+        try:
+            low, high = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"domains: range of {symbol} must be (low, high), got {bounds!r}") from None
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise ValueError(f"domains: range of {symbol} must be finite with low < high, got {bounds!r}")
+        checked[symbol] = (low, high)
+    return checked
+
+
+def _domain_text(symbols: list, domains: dict) -> str:
+    restricted = [f"{s} in ({lo:g}, {hi:g})" for s, (lo, hi) in domains.items() if s in symbols]
+    wide = "magnitudes 0.01 to 100" if any(s not in domains for s in symbols) else ""
+    return "; ".join(filter(None, [wide, *restricted])) or "no symbols"
 
 
 def _evaluate(expr: sp.Expr, point: dict) -> complex | None:
@@ -159,14 +220,14 @@ def _point_text(point: dict) -> str:
 
 
 def _numeric_verdict(diffs: list[tuple[tuple[int, ...], sp.Expr, sp.Expr]], symbols: list,
-                     points: int, seed: Any, rtol: float) -> Verdict:
+                     points: int, seed: Any, rtol: float, domains: dict) -> Verdict:
     """Compare each (index, lhs, rhs) at ``points`` seeded random points where all sides are finite."""
     rng = make_rng(seed)
     checked = 0
     for _ in range(20 * points):
         if checked == points:
             break
-        point = {s: _sample(s, rng) for s in symbols}
+        point = {s: _sample(s, rng, domains.get(s)) for s in symbols}
         values = []
         for index, lhs, rhs in diffs:
             try:
@@ -194,9 +255,10 @@ def _numeric_verdict(diffs: list[tuple[tuple[int, ...], sp.Expr, sp.Expr]], symb
         return Verdict(False, "failed",
                        f"undecided: SymPy could not reduce the difference to 0, and only {checked} "
                        f"of {points} random points gave finite values on both sides")
+    domain = _domain_text(symbols, domains)
     return Verdict(True, "numeric",
-                   f"equal at {points} random points (seed {seed}), rtol {rtol:g}; "
-                   f"SymPy could not reduce the difference to 0", points)
+                   f"equal at {points} random points ({domain}; seed {seed}), rtol {rtol:g}; "
+                   f"SymPy could not reduce the difference to 0", points, domain)
 
 
 def _number_text(z: complex) -> str:
@@ -204,13 +266,16 @@ def _number_text(z: complex) -> str:
 
 
 def equal(a: Any, b: Any, *, points: int = N_POINTS, seed: Any = SEED,
-          rtol: float = RTOL) -> Verdict:
+          rtol: float = RTOL, domains: dict | None = None) -> Verdict:
     """Whether ``a == b`` (elementwise for matrices and sequences), by SymPy or a numeric spot check.
 
-    Returns a :class:`Verdict`; a step that SymPy cannot decide is compared at ``points`` random
-    values of its free symbols drawn from ``np.random.default_rng(seed)``.
+    Unevaluated objects (``sp.Derivative``, ``sp.Sum``, ``evaluate=False`` products) are evaluated
+    with ``.doit()`` first. Returns a :class:`Verdict`; a step that SymPy cannot decide is compared
+    at ``points`` random values of its free symbols drawn from ``np.random.default_rng(seed)``: wide
+    (see :func:`_sample`), or uniform on ``domains[symbol] = (low, high)`` where given.
     """
     points = check_positive_int("points", points)
+    domains = _check_domains(domains)
     if not rtol > 0:
         raise ValueError(f"rtol: must be positive, got {rtol!r}")
     a_shape, a_entries = _as_entries("a", a)
@@ -226,7 +291,7 @@ def equal(a: Any, b: Any, *, points: int = N_POINTS, seed: Any = SEED,
         return Verdict(True, "symbolic", "equal: SymPy reduces the difference to 0")
     symbols = sorted({s for _, lhs, rhs in undecided for s in lhs.free_symbols | rhs.free_symbols
                       if isinstance(s, sp.Symbol)}, key=sp.default_sort_key)
-    return _numeric_verdict(undecided, symbols, points, seed, rtol)
+    return _numeric_verdict(undecided, symbols, points, seed, rtol, domains)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,18 +300,81 @@ def equal(a: Any, b: Any, *, points: int = N_POINTS, seed: Any = SEED,
 
 @dataclass
 class Step:
-    """One equality ``previous = expr`` of a derivation; ``verdict`` is None until checked."""
+    """One equality ``previous = expr`` of a derivation; ``verdict`` is None until checked.
+
+    ``kind`` is ``"proof"`` (added with :meth:`Derivation.step`: a claim, shown with a check mark once
+    proved) or ``"definition"`` (added with :meth:`Derivation.define`: shown without one).
+    """
 
     number: int
     latex: str
     expr: Any
     why: str
+    kind: Literal["proof", "definition"] = "proof"
     verdict: Verdict | None = None
 
     @property
     def method(self) -> Method | None:
-        """``"symbolic"`` or ``"numeric"`` once checked, None before."""
-        return None if self.verdict is None else self.verdict.method
+        """``"symbolic"``, ``"numeric"`` or ``"definition"`` once checked, None before."""
+        if self.verdict is None:
+            return None
+        return "definition" if self.kind == "definition" else self.verdict.method
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How the steps of some derivations were established: counts per kind, and derivations."""
+
+    symbolic: int = 0
+    numeric: int = 0
+    definition: int = 0
+    derivations: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.symbolic + other.symbolic, self.numeric + other.numeric,
+                     self.definition + other.definition, self.derivations + other.derivations)
+
+    @property
+    def steps(self) -> int:
+        return self.symbolic + self.numeric + self.definition
+
+    def sentence(self) -> str:
+        """E.g. ``"3 steps: 2 proved by SymPy, 1 definition"``."""
+        parts = [_count(self.symbolic, "proved by SymPy", "proved by SymPy"),
+                 _count(self.numeric, "checked numerically", "checked numerically"),
+                 _count(self.definition, "definition", "definitions")]
+        return f"{_plural(self.steps, 'step')}: " + ", ".join(p for p in parts if p)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        text = (f"Derivations checked on this page: {self.derivations}, with "
+                f"{self.sentence().replace(':', ' in all:', 1)}.")
+        legend = (f"(${PROOF_MARK}$ proved by SymPy, ${NUMERIC_MARK}$ checked numerically at random "
+                  f"points, ${DEFINITION_MARK}$ a definition or change of notation, not a claim.)")
+        return {"text/markdown": f"**{text}** {legend}", "text/plain": text}
+
+    def __repr__(self) -> str:
+        return self._repr_mimebundle_()["text/plain"]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return "" if n == 0 else f"{n} {singular if n == 1 else plural}"
+
+
+_CHECKED: dict[int, Derivation] = {}  # every derivation checked in this process, by id
+
+
+def tally() -> Tally:
+    """Counts over every derivation checked so far in this process (a chapter's kernel)."""
+    return sum((d.tally() for d in _CHECKED.values()), Tally())
+
+
+def reset_tally() -> None:
+    """Forget the derivations checked so far (:func:`tally` starts again from zero)."""
+    _CHECKED.clear()
 
 
 class Derivation:
@@ -254,28 +382,64 @@ class Derivation:
 
     ``latex`` is what the reader sees, ``expr`` the same quantity on the symbolic instance described
     by ``instance`` (a SymPy Expr, Matrix, or list/tuple of Exprs; every step has the same shape).
-    Add equalities with :meth:`step`, prove them with :meth:`check`. Displaying a derivation in
-    Jupyter checks it first; end a notebook cell with ``.check()`` so a false step raises in the cell.
+    Add claimed equalities with :meth:`step` and definitions with :meth:`define`; prove them with
+    :meth:`check`. Displaying a derivation in Jupyter checks it first; end a notebook cell with
+    ``.check()`` so a false step raises in the cell. ``domains`` optionally confines symbols for the
+    numeric spot check (see :func:`equal`).
     """
 
-    def __init__(self, latex: str | None, expr: Any, instance: str = "") -> None:
-        self.start_shape, _ = _as_entries("expr", expr)
+    def __init__(self, latex: str | None, expr: Any, instance: str = "",
+                 domains: dict | None = None) -> None:
+        self.start_shape, self._start_entries = _as_entries("expr", expr)
         self.start_expr = expr
         self.start_latex = _clean_latex("latex", latex, expr)
         if not isinstance(instance, str):
             raise ValueError(f"instance: expected a string, got {type(instance).__name__}")
         self.instance = " ".join(instance.split())
+        self.domains = _check_domains(domains)
         self.steps: list[Step] = []
 
     def step(self, latex: str | None, expr: Any, why: str) -> Derivation:
-        """Append ``= latex`` (with SymPy value ``expr``) justified by ``why``; returns self."""
-        shape, _ = _as_entries("expr", expr)
+        """Append the claim ``= latex`` (with SymPy value ``expr``) justified by ``why``; returns self.
+
+        Raises :class:`DerivationError` if ``expr`` is structurally identical to the previous step's
+        expression: that "step" would be checked as ``x = x``.
+        """
+        number, entries = self._new_step(latex, expr, why)
+        previous = self.steps[-1] if self.steps else None
+        previous_entries = _as_entries("expr", previous.expr)[1] if previous else self._start_entries
+        if all(a == b for a, b in zip(previous_entries, entries)):
+            before = f"step {number - 1}" if previous else "the first line"
+            raise DerivationError(
+                f"step {number} is not a proof: its SymPy expression is identical to that of "
+                f"{before}, so checking it would only show x = x\n"
+                f"  justification: {_clean_why(why)}\n"
+                f"  claimed: ... = {_clean_latex('latex', latex, expr)}\n"
+                "  SymPy evaluates while an expression is built (p * diff(p) / p is already diff(p)).\n"
+                "  Write the step so that the check does the work: keep operations unevaluated "
+                "(sp.Derivative(...), sp.Mul(..., evaluate=False); equal() calls .doit()), or compute "
+                "it by another route (another form or symbolic instance); or, if it is a definition "
+                "or a change of notation, add it with .define() instead of .step()."
+            )
+        self.steps.append(Step(number, _clean_latex("latex", latex, expr), expr, _clean_why(why)))
+        return self
+
+    def define(self, latex: str | None, expr: Any, why: str) -> Derivation:
+        """Append ``= latex`` as a definition or change of notation: checked, shown without a proof mark."""
+        number, _ = self._new_step(latex, expr, why)
+        self.steps.append(Step(number, _clean_latex("latex", latex, expr), expr, _clean_why(why),
+                               kind="definition"))
+        return self
+
+    def _new_step(self, latex: str | None, expr: Any, why: str) -> tuple[int, list]:
+        shape, entries = _as_entries("expr", expr)
         number = len(self.steps) + 1
         if shape != self.start_shape:
             raise ValueError(f"expr: step {number} has {_shape_text(shape)} but the derivation "
                              f"starts with {_shape_text(self.start_shape)}")
-        self.steps.append(Step(number, _clean_latex("latex", latex, expr), expr, _clean_why(why)))
-        return self
+        _clean_latex("latex", latex, expr)
+        _clean_why(why)
+        return number, entries
 
     @property
     def checked(self) -> bool:
@@ -289,7 +453,7 @@ class Derivation:
         previous = self.start_expr
         for s in self.steps:
             if s.verdict is None:
-                verdict = equal(previous, s.expr)
+                verdict = equal(previous, s.expr, domains=self.domains)
                 if not verdict.ok:
                     on = f" (checked on: {self.instance})" if self.instance else ""
                     raise DerivationError(
@@ -300,33 +464,58 @@ class Derivation:
                     )
                 s.verdict = verdict
             previous = s.expr
+        _CHECKED[id(self)] = self
         return self
 
+    def tally(self) -> Tally:
+        """Counts of this derivation's steps by how they were established (checks first)."""
+        self.check()
+        methods = [s.method for s in self.steps]
+        return Tally(methods.count("symbolic"), methods.count("numeric"), methods.count("definition"), 1)
+
     def to_latex(self) -> str:
-        r"""The checked derivation as ``$$\begin{aligned} ... \end{aligned}$$`` (checks first)."""
+        r"""The checked derivation as ``$$\begin{aligned} ... \end{aligned}$$`` (checks first).
+
+        Each step is followed by a line with its mark and justification: :data:`PROOF_MARK` for a
+        SymPy proof, :data:`NUMERIC_MARK` and the spot check's description for a numeric one,
+        :data:`DEFINITION_MARK` and "definition" for a definition.
+        """
         self.check()
         rows = []
         for s in self.steps:
             lhs = self.start_latex if s.number == 1 else ""
             label = _text_with_math(s.why)
-            if s.method == "numeric":
+            if s.method == "symbolic":
+                mark = PROOF_MARK
+            elif s.method == "numeric":
+                mark = NUMERIC_MARK
                 label += r"\ " + _text_with_math(f"[{s.verdict.label}]")
+            else:
+                mark = DEFINITION_MARK
+                label = _text_with_math("definition: ") + label
             rows.append(rf"{lhs} &= {s.latex}")
-            rows.append(rf"& \qquad {{\scriptsize \checkmark\ {label}}}")
-        if self.instance:
-            rows.append(rf"& \qquad {{\scriptsize {_text_with_math(f'(checked on: {self.instance})')}}}")
+            rows.append(rf"& \qquad {{\scriptsize {mark}\ {label}}}")
         body = " \\\\\n".join(rows)
         return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
+    def summary(self) -> str:
+        """One line under the display: where it was checked and how each step was established."""
+        on = f"Checked on {self.instance}: " if self.instance else "Checked: "
+        return on + self.tally().sentence() + "."
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """Jupyter display: LaTeX (rendered as a math block by myst-nb) plus a plain-text summary."""
-        return {"text/latex": self.to_latex(), "text/plain": self._plain_text()}
+        """Jupyter display: the aligned math and a summary line (Markdown), plus plain text."""
+        markdown = f"{self.to_latex()}\n\n<small>{html.escape(self.summary())}</small>\n"
+        return {"text/markdown": markdown, "text/plain": self._plain_text()}
 
     def _plain_text(self) -> str:
         lines = [f"Derivation ({self.instance or 'no instance given'})", f"  {self.start_latex}"]
         for s in self.steps:
-            status = "unchecked" if s.verdict is None else f"ok, {s.verdict.label}"
+            status = "unchecked" if s.verdict is None else (
+                "definition" if s.kind == "definition" else f"ok, {s.verdict.label}")
             lines.append(f"  = {s.latex}    [{s.number}: {s.why}; {status}]")
+        if self.checked and self.steps:
+            lines.append(f"  {self.summary()}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -419,8 +608,12 @@ def symbols_vector(name: str, n: int, **assumptions: Any) -> sp.Matrix:
     return sp.Matrix(sp.symbols(f"{name}1:{n + 1}", **assumptions))
 
 
-def gradient(expr: sp.Expr, variables: Any) -> sp.Matrix:
-    """Column vector of partial derivatives of the scalar ``expr`` with respect to ``variables``."""
+def gradient(expr: sp.Expr, variables: Any, evaluate: bool = True) -> sp.Matrix:
+    """Column vector of partial derivatives of the scalar ``expr`` with respect to ``variables``.
+
+    With ``evaluate=False`` the entries are unevaluated ``sp.Derivative`` objects, which a
+    derivation step can show as a claim for :func:`equal` to evaluate (``.doit()``) and check.
+    """
     shape, (scalar, *_) = _as_entries("expr", expr)
     if shape != ():
         raise ValueError(f"expr: expected a scalar SymPy expression, got {_shape_text(shape)}")
@@ -428,4 +621,8 @@ def gradient(expr: sp.Expr, variables: Any) -> sp.Matrix:
     bad = [v for v in entries if not isinstance(v, sp.Symbol)]
     if bad:
         raise ValueError(f"variables: expected SymPy symbols, got {bad[0]!r}")
-    return sp.Matrix([sp.diff(scalar, v) for v in entries])
+    if not isinstance(evaluate, bool):
+        raise ValueError(f"evaluate: expected True or False, got {evaluate!r}")
+    if evaluate:
+        return sp.Matrix([sp.diff(scalar, v) for v in entries])
+    return sp.Matrix([sp.Derivative(scalar, v) for v in entries])

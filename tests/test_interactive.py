@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from traitlets.config import Config
 
-from pgbook.interactive import MAX_FRAMES, STATIC_ENV, SliderFigure, compact_png
+from pgbook.interactive import MAX_FRAMES, MAX_STATIC_BYTES, STATIC_ENV, Range, SliderFigure, compact_png
 
 SLIDERS = {"slope": [-1.0, 0.0, 2.0], "label": ["a", "b"]}
 
@@ -135,7 +135,8 @@ def test_static_html_inputs_index_the_values_and_label_them():
     ]
     assert [json.loads(i["data-values"]) for i in page.inputs] == [["-1", "0", "2"], ["a", "b"]]
     assert all(i["oninput"] for i in page.inputs)
-    assert "slope m = <span" in text
+    assert '>slope m</label><output for="' in text
+    assert [i["aria-valuetext"] for i in page.inputs] == ["2", "a"]
     assert "http" not in text and "<link" not in text  # nothing external
 
 
@@ -177,6 +178,9 @@ def test_show_live_emits_a_widget(shell, monkeypatch, value):
     assert len(captured.outputs) == 1
     data = captured.outputs[0].data
     assert "application/vnd.jupyter.widget-view+json" in data and "text/html" not in data
+    # Without a kernel a front end shows the initial frame, not the widget's repr.
+    assert base64.b64decode(data["image/png"]) == small().render()
+    assert "run the cell to move the sliders" in data["text/plain"] and "VBox" not in data["text/plain"]
 
 
 def test_show_rejects_an_unclear_static_setting(shell, monkeypatch):
@@ -204,9 +208,11 @@ def test_live_widget_redraws_the_same_figure_in_place():
     assert image.value == sf.render(slope=-1.0, label="b")
 
     sliders[0].value = 2.0
+    widget.wait()
     assert image.value == sf.render(slope=2.0, label="b")
     first_move = image.value
     sliders[1].value = "a"
+    widget.wait()
     assert image.value != first_move and image.value == sf.render(slope=2.0, label="a")
 
     assert len(figures) > 3 and all(f is sf.figure for f in figures)
@@ -221,9 +227,11 @@ def test_frames_are_drawn_once_per_grid_point_and_shared_by_both_renderers():
         draw_line(fig, slope=slope, label=label)
 
     sf = small(draw=draw)
-    slope_slider = sf.live().children[0]
+    widget = sf.live(prefetch=False)
+    slope_slider = widget.children[0]
     for value in [2.0, -1.0, 2.0, -1.0]:  # back and forth: the second visits are not redrawn
         slope_slider.value = value
+        widget.wait()
     assert calls == [(-1.0, "a"), (2.0, "a")]
     assert sf.frame(slope=2.0, label="a") == sf.render(slope=2.0, label="a")  # the memo holds the true frame
     calls.clear()
@@ -263,7 +271,15 @@ def draw_failing(fig, *, slope, label):
         ({"sliders": {"slope": [1.0, 2.0, 1.0], "label": ["a"]}}, "sliders", "1.0 twice"),
         ({"sliders": {"slope": [1.0], "label": ["a"], "not valid": [1]}}, "sliders", "identifier"),
         ({"sliders": {"slope": list(range(MAX_FRAMES + 1)), "label": ["a"]}}, "sliders", f"{MAX_FRAMES + 1} points"),
-        ({"sliders": {"slope": list(range(33)), "label": ["a", "b"]}}, "sliders", "33 x 2 = 66"),
+        ({"sliders": {"slope": list(range(129)), "label": ["a", "b"]}}, "sliders", "129 x 2 = 258"),
+        ({"sliders": {"slope": Range(0.0, 1.0, 0.1, static=[0.25]), "label": ["a"]}}, "sliders", "not on the slider"),
+        ({"sliders": {"slope": Range(1.0, 0.0), "label": ["a"]}}, "sliders", "low < high"),
+        ({"sliders": {"slope": Range(0.0, 1.0, 0.3), "label": ["a"]}}, "sliders", "whole number of steps"),
+        ({"sliders": {"slope": Range(0.0, 1.0, -0.1), "label": ["a"]}}, "sliders", "0 < step"),
+        ({"sliders": {"slope": Range("0", 1.0), "label": ["a"]}}, "sliders", "needs numbers"),
+        ({"sliders": {"slope": Range(0, 10, static=20), "label": ["a"]}}, "sliders", "between 1 and 11"),
+        ({"sliders": {"slope": Range(0.0, 1.0, 0.1), "label": ["a"]}, "initial": {"slope": 0.3}},
+         "initial", "not among the slider's static values"),
         ({"initial": {"slope": 5.0}}, "initial", "slope=5.0 is not among"),
         ({"initial": {"slop": 0.0}}, "initial", "unknown slider"),
         ({"labels": {"slop": "m"}}, "labels", "unknown slider"),
@@ -298,9 +314,103 @@ def test_draw_errors_name_the_parameter_values():
 
 @pytest.mark.parametrize(
     ("params", "detail"),
-    [({"slop": 0.0}, "unknown slider"), ({"slope": 0.5}, "slope=0.5 is not among")],
+    [({"slop": 0.0}, "unknown slider"), ({"slope": 0.5}, "slope=0.5 is not among the slider's values")],
 )
 def test_render_rejects_parameters_outside_the_grid(params, detail):
     with pytest.raises(ValueError, match="^params: ") as info:
         small().render(**params)
     assert detail in str(info.value)
+
+
+# --- continuous sliders, the live thread, static budgets ------------------------------------------
+
+
+def draw_curve(fig: Figure, *, p: float, n: int) -> None:
+    """A curve that depends on a continuous p and an integer n."""
+    ax = fig.add_subplot()
+    x = np.linspace(0.0, 1.0, 50)
+    ax.plot(x, x**n * p)
+    ax.set_ylim(0, 1)
+
+
+RANGES = {"p": Range(0.1, 0.9, 0.05, static=[0.2, 0.5, 0.8]), "n": Range(1, 16, static=4)}
+
+
+def test_range_sliders_are_continuous_live_and_coarse_static():
+    sf = small(draw=draw_curve, sliders=RANGES, initial={"p": 0.5})
+    assert sf.values == {"p": [0.2, 0.5, 0.8], "n": [1, 6, 11, 16]} and sf.n_frames == 12
+    widget = sf.live(prefetch=False)
+    p_slider, n_slider = widget.controls.values()
+    assert isinstance(p_slider, ipywidgets.FloatSlider) and isinstance(n_slider, ipywidgets.IntSlider)
+    assert (p_slider.min, p_slider.max, p_slider.step, p_slider.value) == (0.1, 0.9, 0.05, 0.5)
+    assert (n_slider.min, n_slider.max, n_slider.step, n_slider.value) == (1, 16, 1, 1)
+    assert p_slider.readout_format == ".2f"
+    p_slider.value = 0.35  # between static values: live sliders are not tied to the static grid
+    n_slider.value = 7
+    widget.wait()
+    assert widget.image.value == sf.render(p=0.35, n=7)
+    # values are snapped to the step lattice, so float noise cannot create distinct frames
+    assert sf.frame(p=0.1 + 0.25) == sf.frame(p=0.35)
+    with pytest.raises(ValueError, match="^params: p=0.33 is not among the slider's range 0.1 to 0.9 in steps of 0.05"):
+        sf.render(p=0.33)
+    with pytest.raises(ValueError, match="^params: n=17 is not among"):
+        sf.render(n=17)
+
+
+def test_a_slow_frame_never_queues_a_backlog_of_stale_redraws():
+    drawn = []
+
+    def slow(fig, *, p, n):
+        drawn.append((p, n))
+        import time
+        time.sleep(0.05)
+        draw_curve(fig, p=p, n=n)
+
+    sf = small(draw=slow, sliders=RANGES, initial={"p": 0.5})
+    widget = sf.live(prefetch=False)
+    drawn.clear()
+    p_slider = widget.controls["p"]
+    for k in range(1, 11):  # ten moves in quick succession, each faster than a frame
+        p_slider.value = round(0.5 + 0.02 * k * 2.5, 2)
+    widget.wait()
+    assert widget.image.value == sf.frame(p=p_slider.value, n=1)  # the last position is shown
+    assert len(drawn) <= 3 and drawn[-1] == (p_slider.value, 1)  # positions passed over were skipped
+
+
+def test_idle_time_draws_the_neighbouring_positions_ahead():
+    sf = small(draw=draw_curve, sliders=RANGES, initial={"p": 0.5})
+    widget = sf.live(prefetch=True)
+    widget.controls["p"].value = 0.55
+    widget.wait()
+    import time
+    deadline = time.time() + 10
+    while widget._has_prefetch_work() and time.time() < deadline:
+        time.sleep(0.01)
+    # the next step in the direction of the move, the step back, and n's neighbour are ready
+    assert sf.cached(p=0.6, n=1) and sf.cached(p=0.5, n=1) and sf.cached(p=0.55, n=2)
+    assert not sf.cached(p=0.65, n=1)  # one step ahead only
+
+
+def test_static_html_over_budget_is_refused(monkeypatch):
+    import pgbook.interactive as interactive
+    sf = small()
+    monkeypatch.setattr(interactive, "MAX_STATIC_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"^sliders: the static slider takes .* MB for 6 frames"):
+        sf.static_html()
+
+
+def test_four_sliders_of_three_values_fit_the_static_budgets():
+    def draw(fig, *, a, b, c, d):
+        ax = fig.add_subplot()
+        x = np.linspace(0, 1, 100)
+        ax.plot(x, a * np.sin(8 * b * x) + c * x - d, label=f"a={a}, b={b}")
+        ax.set_ylim(-4, 4)
+        ax.legend(loc="upper right")
+
+    sliders = {name: Range(0.5, 1.5, 0.05, static=3) for name in "abcd"}
+    sf = SliderFigure(draw, sliders, figsize=(6.0, 3.0), dpi=80, layout=None)
+    assert sf.n_frames == 81 <= MAX_FRAMES
+    text = sf.static_html()
+    page = SliderPage(text)
+    assert len(page.frames[0]) == 81 and len(page.inputs) == 4
+    assert len(text) < MAX_STATIC_BYTES / 4

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import sympy as sp
 
-from pgbook.symbolic import Derivation, DerivationError, equal, gradient, symbols_vector
+from pgbook.symbolic import (
+    DEFINITION_MARK,
+    NUMERIC_MARK,
+    PROOF_MARK,
+    Derivation,
+    DerivationError,
+    Tally,
+    equal,
+    gradient,
+    reset_tally,
+    symbols_vector,
+    tally,
+)
 
 x, y = sp.symbols("x y", real=True)
 t = sp.symbols("t", positive=True)
@@ -31,12 +44,14 @@ def log_derivative_chain() -> Derivation:
         return sum((term(tau) for tau in trajectories), sp.zeros(2, 1))
 
     objective = sum(prob(tau) * ret(tau) for tau in trajectories)
-    d = Derivation(r"\nabla_\theta J(\theta)", gradient(objective, THETA), instance="two-step MDP")
+    d = Derivation(r"\nabla_\theta J(\theta)", gradient(objective, THETA, evaluate=False),
+                   instance="two-step MDP")
     d.step(r"\sum_\tau \nabla_\theta p_\theta(\tau)\, R(\tau)",
-           total(lambda tau: gradient(prob(tau), THETA) * ret(tau)),
+           total(lambda tau: gradient(prob(tau), THETA, evaluate=False) * ret(tau)),
            "the gradient of a finite sum is the sum of gradients")
     d.step(r"\sum_\tau p_\theta(\tau) \nabla_\theta \log p_\theta(\tau)\, R(\tau)",
-           total(lambda tau: prob(tau) * gradient(sp.log(prob(tau)), THETA) * ret(tau)),
+           total(lambda tau: prob(tau) * ret(tau)
+                 * gradient(sp.expand_log(sp.log(prob(tau)), force=True), THETA, evaluate=False)),
            r"log-derivative trick: $\nabla p = p\, \nabla \log p$")
     d.step(r"\sum_\tau p_\theta(\tau) \sum_t \nabla_\theta \log \pi_\theta(a_t \mid s_t)\, R(\tau)",
            total(lambda tau: prob(tau) * ret(tau) * (gradient(sp.log(PI[tau[0]]), THETA)
@@ -46,6 +61,7 @@ def log_derivative_chain() -> Derivation:
 
 
 # A true identity SymPy 1.14 cannot reduce to 0: shifting a log-sum-exp by one of its arguments.
+X_AGAIN = (x + 1) ** 2 - x**2 - x - 1  # equals x, but SymPy must expand to see it
 LSE = sp.log(sp.exp(x) + sp.exp(y))
 LSE_SHIFTED = x + sp.log(1 + sp.exp(y - x))
 
@@ -87,8 +103,10 @@ def test_true_step_sympy_cannot_decide_goes_numeric_and_is_labelled():
     d.step(r"x + \log(1 + e^{y - x})", LSE_SHIFTED, "factor out $e^x$")
     d.check()
     assert d.steps[0].method == "numeric"
-    assert d.steps[0].verdict.points == 5
-    assert "numeric spot check, 5 random points" in d.to_latex()
+    assert d.steps[0].verdict.points == 8
+    latex = d.to_latex()
+    assert "numeric spot check, 8 random points, magnitudes 0.01 to 100" in latex
+    assert NUMERIC_MARK in latex and latex.count(PROOF_MARK) == latex.count(NUMERIC_MARK)  # its own mark
 
 
 def test_false_step_sympy_cannot_decide_fails_numerically():
@@ -122,7 +140,7 @@ def test_equal_undecidable_is_not_ok():
 
 def test_equal_with_no_finite_points_is_not_ok():
     verdict = equal(1 / (x - x), 1 / (x - x))
-    assert not verdict.ok and "only 0 of 5 random points" in verdict.detail
+    assert not verdict.ok and "only 0 of 8 random points" in verdict.detail
 
 
 def test_numeric_check_is_seeded():
@@ -135,7 +153,8 @@ def test_matrices_and_lists_are_compared_entrywise():
     assert equal([[x + x, 1], [y, LSE]], [[2 * x, 1], [y, LSE_SHIFTED]]).method == "numeric"
     wrong = equal(m, sp.Matrix([[x, y], [x * y, 2]]))
     assert not wrong.ok and "entry (1, 1)" in wrong.detail
-    d = Derivation(r"\theta", [x, y]).step(r"\theta'", (x, y + 0), "nothing changes").check()
+    d = Derivation(r"\theta", [x, y]).step(r"\theta'", (x, (y + 1) ** 2 - 2 * y - 1 - y**2 + y),
+                                         "expand").check()
     assert d.steps[0].method == "symbolic"
 
 
@@ -151,13 +170,19 @@ def test_shape_mismatch_and_bad_inputs_raise_value_error():
     with pytest.raises(ValueError, match="^a: ragged sequence"):
         equal([x, [x, y]], [x, [x, y]])
     with pytest.raises(ValueError, match="^why: expected a non-empty"):
-        Derivation("x", x).step("x", x, "  ")
+        Derivation("x", x).step("x", X_AGAIN, "  ")
     with pytest.raises(ValueError, match="^why: keep the justification under 70 characters"):
-        Derivation("x", x).step("x", x, "a justification that rambles on " * 3)
+        Derivation("x", x).step("x", X_AGAIN, "a justification that rambles on " * 3)
     with pytest.raises(ValueError, match="^why: unbalanced"):
-        Derivation("x", x).step("x", x, "costs $5")
+        Derivation("x", x).step("x", X_AGAIN, "costs $5")
     with pytest.raises(ValueError, match="^latex: must not contain '&'"):
-        Derivation("x", x).step("x &= x", x, "same")
+        Derivation("x", x).step("x &= x", X_AGAIN, "same")
+    with pytest.raises(ValueError, match="^domains: range of x must be finite with low < high"):
+        Derivation("x", x, domains={x: (1, 0)})
+    with pytest.raises(ValueError, match="^domains: keys must be SymPy symbols"):
+        equal(x, x, domains={"x": (0, 1)})
+    with pytest.raises(ValueError, match="^evaluate: expected True or False"):
+        gradient(x, [x], evaluate="no")
     with pytest.raises(DerivationError, match="no steps"):
         Derivation("x", x).check()
 
@@ -169,17 +194,18 @@ def test_rendering_shows_aligned_steps_check_marks_and_justifications():
     assert r"\begin{aligned}" in latex and r"\end{aligned}" in latex
     assert latex.count(r"\checkmark") == len(d.steps) == 3
     for text in ("the gradient of a finite sum is the sum of gradients",
-                 "the dynamics do not depend on theta", "log-derivative trick: ",
-                 "checked on: two-step MDP"):
+                 "the dynamics do not depend on theta", "log-derivative trick: "):
         assert text in latex
     assert r"{\nabla p = p\, \nabla \log p}" in latex  # inline math kept as math
     assert "\n\n" not in latex  # a blank line would split the display into separate equations
     bundle = d._repr_mimebundle_()
-    assert bundle["text/latex"] == latex and "text/markdown" not in bundle
+    assert bundle["text/markdown"].startswith(latex)
+    assert "Checked on two-step MDP: 3 steps: 3 proved by SymPy." in bundle["text/markdown"]
+    assert "text/latex" not in bundle  # one rendering, Markdown, so the summary line shows too
 
 
 def test_text_special_characters_are_escaped():
-    d = Derivation("x", x).step("x", x + 0, r"100% of a_b & c#d, costs \$5").check()
+    d = Derivation("x", x).step("x", X_AGAIN, r"100% of a_b & c#d, costs \$5").check()
     assert r"\text{100}\%\text{ of a}\_\text{b }\&\text{ c}\#\text{d, costs }\$\text{5}" in d.to_latex()
 
 
@@ -215,3 +241,88 @@ def test_a_lost_backslash_is_reported_not_rendered(text):
         Derivation(text, x)
     with pytest.raises(ValueError, match="^why: contains the control character"):
         Derivation("x", x).step("x", x, "because " + text)
+
+
+# --------------------------------------------------------------------------------------------------
+# A check mark is a promise: trivial steps, definitions, wide numeric checks, tallies
+
+
+def test_a_step_identical_to_the_previous_one_is_refused_and_named():
+    p = PI[0] * t  # a product: SymPy cancels p * grad(p) / p as soon as it is built
+    g = gradient(p, THETA)
+    d = Derivation(r"\nabla p", g)
+    with pytest.raises(DerivationError, match=r"step 1 is not a proof[\s\S]*identical to that of "
+                                              r"the first line[\s\S]*multiply and divide[\s\S]*\.define\(\)"):
+        d.step(r"p \frac{\nabla p}{p}", p * g / p, "multiply and divide by $p$")
+    assert d.steps == []  # nothing was appended
+    # The log-derivative identity written with an evaluated gradient is x = x too ...
+    with pytest.raises(DerivationError, match="step 1 is not a proof"):
+        Derivation(r"\nabla p", g).step(r"p \nabla \log p", p * gradient(sp.log(p), THETA), "chain rule")
+    # ... and a real check when the logarithm is expanded and differentiated on its own.
+    d = Derivation(r"\nabla p", gradient(p, THETA, evaluate=False))
+    d.step(r"p \nabla \log p", sp.Mul(p, gradient(sp.expand_log(sp.log(p), force=True), THETA,
+                                                  evaluate=False), evaluate=False), "chain rule")
+    assert d.check().steps[0].method == "symbolic"
+    # ... which would fail if the identity were wrong (the factor p forgotten):
+    wrong = Derivation(r"\nabla p", gradient(p, THETA, evaluate=False))
+    wrong.step(r"\nabla \log p", gradient(sp.expand_log(sp.log(p), force=True), THETA, evaluate=False),
+               "a slip")
+    with pytest.raises(DerivationError, match="step 1 does not hold"):
+        wrong.check()
+
+
+def test_a_later_identical_step_is_named_by_number():
+    d = Derivation("x^2 - 1", x**2 - 1).step("(x - 1)(x + 1)", (x - 1) * (x + 1), "factor")
+    with pytest.raises(DerivationError, match="step 2 is not a proof: .* identical to that of step 1"):
+        d.step("(x + 1)(x - 1)", (x + 1) * (x - 1), "commute")  # SymPy orders the factors itself
+
+
+def test_definitions_are_checked_but_shown_without_a_proof_mark():
+    J = x**2 + y
+    d = (Derivation(r"J", J)
+         .define(r"\sum_s \rho_0(s) v(s)", J, "definition of $J$")
+         .step(r"y + x \cdot x", y + sp.Mul(x, x, evaluate=False), "notation"))
+    d.check()
+    assert [s.method for s in d.steps] == ["definition", "symbolic"]
+    latex = d.to_latex()
+    assert latex.count(DEFINITION_MARK) == 1 and latex.count(PROOF_MARK) == 1
+    assert r"\text{definition: }\text{definition of }{J}" in latex
+    assert d.tally() == Tally(symbolic=1, numeric=0, definition=1, derivations=1)
+    assert "2 steps: 1 proved by SymPy, 1 definition." in d._repr_mimebundle_()["text/markdown"]
+    with pytest.raises(DerivationError, match="step 1 does not hold"):
+        Derivation("J", J).define("J'", J + 1, "a definition that contradicts the line before").check()
+
+
+def test_numeric_checks_sample_far_from_zero_and_both_signs():
+    # atan(tan(x)) = x holds only for |x| < pi/2; sqrt((t - 1)^2) = 1 - t only for t <= 1.
+    # Points drawn in [-1, 1] (or in (0.1, 0.9) for a positive symbol) would "confirm" both.
+    for lhs, rhs in [(sp.atan(sp.tan(x)), x), (sp.sqrt((t - 1) ** 2), 1 - t)]:
+        assert sp.simplify(lhs - rhs) != 0  # SymPy cannot decide, so the numeric check must
+        verdict = equal(lhs, rhs)
+        assert not verdict.ok and "not equal: at" in verdict.detail
+    # A symbol whose meaning confines it can be given its range, and the label says so.
+    confined = equal(sp.sqrt((t - 1) ** 2), 1 - t, domains={t: (0, 1)})
+    assert confined.ok and confined.method == "numeric" and "t in (0, 1)" in confined.label
+    # Values reach magnitudes well beyond 1, of both signs for a real symbol.
+    from pgbook.symbolic import _sample
+    rng = np.random.default_rng(0)
+    values = np.array([float(_sample(x, rng)) for _ in range(400)])
+    assert values.min() < -10 and values.max() > 10 and np.abs(values).min() < 0.1
+    assert all(float(_sample(t, rng)) > 0 for _ in range(100))
+
+
+def test_tally_counts_every_checked_derivation_once():
+    reset_tally()
+    assert tally() == Tally()
+    d1 = Derivation("x", x).step("x", X_AGAIN, "algebra")
+    d2 = Derivation(r"\log(e^x + e^y)", LSE).step(r"\cdots", LSE_SHIFTED, "shift").define("z", LSE_SHIFTED, "name")
+    d1.check()
+    d1.check()  # checking twice does not count twice
+    d2._repr_mimebundle_()
+    assert tally() == Tally(symbolic=1, numeric=1, definition=1, derivations=2)
+    text = tally()._repr_mimebundle_()
+    assert "Derivations checked on this page: 2, with 3 steps in all: 1 proved by SymPy, " \
+           "1 checked numerically, 1 definition." in text["text/plain"]
+    assert NUMERIC_MARK in text["text/markdown"] and DEFINITION_MARK in text["text/markdown"]
+    reset_tally()
+    assert tally().derivations == 0
