@@ -19,6 +19,7 @@ from .validation import (
     check_distribution,
     check_gamma,
     check_positive_int,
+    check_real,
     check_shape,
     make_rng,
 )
@@ -77,9 +78,16 @@ class TabularMDP:
             s = int(np.flatnonzero(np.any(R != 0, axis=1) & terminal)[0])
             raise ValueError(f"R: terminal state {s} has a nonzero reward, which would never be collected (an episode ends on entering it)")
         if gamma == 1.0:
-            _check_termination_reachable(P, terminal)
-        if self.names is not None and len(self.names) != S:
-            raise ValueError(f"names: expected {S} state names, got {len(self.names)}")
+            if not terminal.any():
+                raise ValueError("gamma: gamma = 1 needs terminal states (returns would be infinite); use gamma < 1 or pass terminal=")
+            stuck = _unable_to_terminate((P > 0).any(axis=1), terminal)  # some action leads s -> s'
+            if stuck.size:
+                raise ValueError(f"gamma: gamma = 1 but states {stuck.tolist()} can never reach a terminal state, so their return is infinite")
+        if self.names is not None:
+            if isinstance(self.names, str) or not hasattr(self.names, "__len__"):
+                raise ValueError(f"names: expected a sequence of {S} state names, got {self.names!r}")
+            if len(self.names) != S:
+                raise ValueError(f"names: expected {S} state names, got {len(self.names)}")
         for name, arr in (("P", P), ("R", R), ("rho0", rho0), ("terminal", terminal)):
             arr = np.array(arr, copy=True)
             arr.setflags(write=False)
@@ -99,25 +107,58 @@ class TabularMDP:
         """True when the MDP has terminal states."""
         return bool(self.terminal.any())
 
-    def check_policy(self, pi: Any, name: str = "pi") -> np.ndarray:
-        """Validate a policy table ``pi[s, a] = pi(a|s)`` of shape (S, A) and return it as an array."""
-        pi = as_float_array(name, pi, ndim=2)
-        check_shape(name, pi, (self.n_states, self.n_actions))
-        check_distribution(name, pi, axis=1)
+    def check_policy(self, pi: Any, name: str = "pi", batch: bool = False) -> np.ndarray:
+        """Validate a policy table ``pi[s, a] = pi(a|s)`` of shape (S, A) and return it as an array.
+
+        With ``batch=True``, also a batch of tables, shape ``batch_shape + (S, A)``.
+        """
+        pi = as_float_array(name, pi)
+        S, A = self.n_states, self.n_actions
+        if pi.ndim < 2 or pi.shape[-2:] != (S, A) or (pi.ndim > 2 and not batch):
+            batched = f" or a batch of tables, (..., {S}, {A})" if batch else ""
+            raise ValueError(f"{name}: expected shape {(S, A)}{batched}, got {pi.shape}")
+        check_distribution(name, pi, axis=-1)
         return pi
 
     def policy_transition(self, pi: np.ndarray) -> np.ndarray:
         """The state-to-state kernel ``P^pi[s, s'] = sum_a pi(a|s) p(s'|s, a)`` of the controlled chain,
-        with transitions into terminal states removed (an episode that enters one has ended)."""
-        P_pi = np.matmul(pi[:, None, :], self.P)[:, 0, :]
+        with transitions into and out of terminal states removed (an episode that enters one has ended).
+
+        ``pi`` of shape (S, A) gives (S, S); a batch ``batch_shape + (S, A)`` gives ``batch_shape + (S, S)``.
+        """
+        pi = np.asarray(pi, dtype=float)
+        if pi.ndim == 2:
+            return self._remove_terminal(np.matmul(pi[:, None, :], self.P)[:, 0, :])
+        S, A = self.n_states, self.n_actions
+        by_state = np.moveaxis(pi.reshape(-1, S, A), 0, -1)
+        return np.moveaxis(self.batch_transition(by_state), -1, 0).reshape(pi.shape[:-2] + (S, S))
+
+    def batch_transition(self, pi_by_state: np.ndarray) -> np.ndarray:
+        """``policy_transition`` of n policies at once, batch axis last (the layout of ``exact``'s batched
+        solves): ``pi_by_state[s, a, i] = pi_i(a|s)``, shape (S, A, n), gives ``P^pi_i[s, s']`` at
+        ``[s, s', i]``, shape (S, S, n)."""
+        return self._remove_terminal(np.matmul(self.P.transpose(0, 2, 1), pi_by_state))
+
+    def _remove_terminal(self, P_pi: np.ndarray) -> np.ndarray:
+        """Zero the rows and columns (first two axes) of terminal states, in place."""
         if self.episodic:
             P_pi[:, self.terminal] = 0.0
-            P_pi[self.terminal, :] = 0.0
+            P_pi[self.terminal] = 0.0
         return P_pi
 
     def policy_reward(self, pi: np.ndarray) -> np.ndarray:
-        """Expected one-step reward ``r^pi(s) = sum_a pi(a|s) r(s, a)``."""
-        return np.einsum("sa,sa->s", pi, self.R)
+        """Expected one-step reward ``r^pi(s) = sum_a pi(a|s) r(s, a)``; shape ``pi.shape[:-1]``."""
+        return np.einsum("...sa,sa->...s", pi, self.R)
+
+    def never_terminating_states(self, pi: np.ndarray) -> np.ndarray:
+        """Non-terminal states from which the policy table ``pi`` (shape (S, A)) reaches no terminal state:
+        no path of positive-probability transitions ``sum_a pi(a|s) p(s'|s, a) > 0`` leads to one.
+
+        Empty when every state terminates with probability 1; with gamma = 1 the values of the returned
+        states are infinite. On a continuing MDP (no terminal states) every state is returned.
+        """
+        support = np.einsum("sa,sat->st", np.asarray(pi, dtype=float), self.P) > 0
+        return _unable_to_terminate(support, self.terminal)
 
     def __repr__(self) -> str:
         kind = f"episodic, {int(self.terminal.sum())} terminal" if self.episodic else "continuing"
@@ -131,20 +172,15 @@ def check_mdp(mdp: Any) -> TabularMDP:
     return mdp
 
 
-def _check_termination_reachable(P: np.ndarray, terminal: np.ndarray) -> None:
-    """With gamma = 1, every state must reach a terminal state through transitions of positive probability."""
-    if not terminal.any():
-        raise ValueError("gamma: gamma = 1 needs terminal states (returns would be infinite); use gamma < 1 or pass terminal=")
+def _unable_to_terminate(edges: np.ndarray, terminal: np.ndarray) -> np.ndarray:
+    """Indices of the states from which no path along ``edges[s, s']`` (boolean, (S, S)) reaches a terminal
+    state: a breadth-first search backwards from the terminal states, O(S^2) in all."""
     reach = terminal.copy()
-    edges = (P > 0).any(axis=1)  # (S, S): some action leads s -> s'
-    while True:
-        new = reach | (edges & reach[None, :]).any(axis=1)
-        if np.array_equal(new, reach):
-            break
-        reach = new
-    if not reach.all():
-        stuck = np.flatnonzero(~reach).tolist()
-        raise ValueError(f"gamma: gamma = 1 but states {stuck} can never reach a terminal state, so their return is infinite")
+    frontier = terminal.copy()
+    while frontier.any():
+        frontier = edges[:, frontier].any(axis=1) & ~reach
+        reach |= frontier
+    return np.flatnonzero(~reach)
 
 
 def random_mdp(n_states: int, n_actions: int, seed: Any = 0, gamma: float = 0.9) -> TabularMDP:
@@ -168,7 +204,8 @@ def random_episodic_mdp(n_states: int, n_actions: int, seed: Any = 0, terminatio
     """
     S = check_positive_int("n_states", n_states)
     A = check_positive_int("n_actions", n_actions)
-    if not 0.0 < float(termination) <= 1.0:
+    termination = check_real("termination", termination, "a probability in (0, 1]")
+    if not 0.0 < termination <= 1.0:
         raise ValueError(f"termination: must lie in (0, 1], got {termination!r}")
     rng = make_rng(seed)
     P = np.zeros((S + 1, A, S + 1))
@@ -190,6 +227,9 @@ def short_corridor(reward: float = -1.0) -> TabularMDP:
     state 0 stays put; in state 1 the actions are switched (right goes to 0, left to 2). Every step
     costs ``reward`` (-1). All decision states look alike to a policy that uses one feature per action.
     """
+    reward = check_real("reward", reward, "a finite number")
+    if not np.isfinite(reward):
+        raise ValueError(f"reward: expected a finite number, got {reward!r}")
     P = np.zeros((4, 2, 4))
     P[0, LEFT, 0] = P[0, RIGHT, 1] = 1.0
     P[1, LEFT, 2] = P[1, RIGHT, 0] = 1.0
@@ -218,8 +258,11 @@ def frozen_lake(map_name: str = "4x4", is_slippery: bool = True, gamma: float = 
     """
     import gymnasium as gym
 
-    if map_name not in ("4x4", "8x8"):
+    if not isinstance(map_name, str) or map_name not in ("4x4", "8x8"):
         raise ValueError(f"map_name: expected '4x4' or '8x8', got {map_name!r}")
+    if not isinstance(is_slippery, (bool, np.bool_)):
+        raise ValueError(f"is_slippery: expected True or False, got {is_slippery!r}")
+    gamma = check_gamma(gamma)
     env = gym.make("FrozenLake-v1", map_name=map_name, is_slippery=bool(is_slippery))
     base = env.unwrapped
     S, A = base.observation_space.n, base.action_space.n

@@ -1,12 +1,16 @@
-"""Parameterized stochastic policies on finite state and action spaces, and their score functions.
+"""Parameterized stochastic policies and their score functions.
 
-Both policies are softmax (Boltzmann) policies over preferences ``h_theta(s, a)``:
+The softmax (Boltzmann) policies act on finite state and action spaces, over preferences ``h_theta(s, a)``:
 
     pi_theta(a|s) = exp h_theta(s, a) / sum_b exp h_theta(s, b),
     grad log pi_theta(a|s) = grad h_theta(s, a) - sum_b pi_theta(b|s) grad h_theta(s, b).
 
 :class:`TabularSoftmax` has one preference per pair, ``h = theta[s, a]``; :class:`LinearSoftmax` has
-linear preferences ``h = theta . phi(s, a)`` over features ``phi`` of shape (S, A, d).
+linear preferences ``h = theta . phi(s, a)`` over features ``phi`` of shape (S, A, d). Their
+``probs``, ``grad_log_probs`` and ``weighted_score`` also take a *batch* of parameters, an array of
+shape ``batch_shape + theta_shape``, and then return results with the same leading ``batch_shape``.
+
+:class:`GaussianPolicy` is the continuous-action policy ``a ~ N(theta_mu . phi(s), sigma^2)``.
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from .validation import as_float_array, check_positive_int, make_rng
+from .validation import as_float_array, check_positive_int, make_rng, reduce_keepdims
 
 
 def softmax(h: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis``."""
-    z = h - h.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=axis, keepdims=True)
+    """Numerically stable softmax along ``axis``: ``exp(h - max h) / sum exp(h - max h)``."""
+    h = np.asarray(h, dtype=float)
+    z = h - reduce_keepdims(np.maximum, h, axis)
+    e = np.exp(z, out=z)
+    e /= reduce_keepdims(np.add, e, axis)
+    return e
 
 
 def cdf_table(probs: np.ndarray) -> np.ndarray:
@@ -47,7 +53,11 @@ def sample_actions(pi: np.ndarray, states: np.ndarray, rng: np.random.Generator)
 
 
 class SoftmaxPolicy:
-    """Common interface: ``probs``, ``grad_log_probs``, ``weighted_score`` and ``sample``."""
+    """Common interface: ``probs``, ``grad_log_probs``, ``weighted_score`` and ``sample``.
+
+    ``probs``, ``grad_log_probs`` and ``weighted_score`` accept one parameter (shape ``theta_shape``)
+    or a batch of them (shape ``batch_shape + theta_shape``); ``sample`` takes one parameter.
+    """
 
     n_states: int
     n_actions: int
@@ -57,12 +67,21 @@ class SoftmaxPolicy:
     def n_params(self) -> int:
         return int(np.prod(self.theta_shape))
 
-    def check_theta(self, theta: Any) -> np.ndarray:
-        """Return ``theta`` as a float array, raising ``ValueError`` on a wrong shape or NaN."""
+    def check_theta(self, theta: Any, batch: bool = False) -> np.ndarray:
+        """Return ``theta`` as a float array, raising ``ValueError`` on a wrong shape or NaN.
+
+        The shape must be ``theta_shape``; with ``batch=True`` also ``batch_shape + theta_shape``.
+        """
         arr = as_float_array("theta", theta)
-        if arr.shape != self.theta_shape:
-            raise ValueError(f"theta: expected shape {self.theta_shape} for {self!r}, got {arr.shape}")
+        k = len(self.theta_shape)
+        if arr.ndim < k or arr.shape[arr.ndim - k :] != self.theta_shape or (arr.ndim > k and not batch):
+            batched = f" or a batch of them, (..., {', '.join(map(str, self.theta_shape))})" if batch else ""
+            raise ValueError(f"theta: expected shape {self.theta_shape}{batched} for {self!r}, got {arr.shape}")
         return arr
+
+    def batch_shape(self, theta: np.ndarray) -> tuple[int, ...]:
+        """The leading (batch) axes of a checked ``theta``: ``()`` for a single parameter."""
+        return theta.shape[: theta.ndim - len(self.theta_shape)]
 
     def zeros(self) -> np.ndarray:
         """The parameter with all preferences equal: the uniform policy."""
@@ -72,20 +91,44 @@ class SoftmaxPolicy:
         raise NotImplementedError
 
     def probs(self, theta: Any) -> np.ndarray:
-        """``pi[s, a] = pi_theta(a|s)``, shape (S, A); rows sum to 1."""
-        return softmax(self.preferences(theta), axis=1)
+        """``pi[..., s, a] = pi_theta(a|s)``, shape ``batch_shape + (S, A)``; rows sum to 1."""
+        return softmax(self.preferences(theta), axis=-1)
 
     def grad_log_probs(self, theta: Any) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def weighted_score(self, theta: Any, weights: Any) -> np.ndarray:  # pragma: no cover - overridden
+    def weighted_score(self, theta: Any, weights: Any) -> np.ndarray:
+        """``sum_{s,a} w[..., s, a] grad log pi_theta(a|s)``, without forming the score table.
+
+        With one ``theta``, leading axes of ``weights`` (shape ``leading + (S, A)``) are kept: one
+        gradient per weight table, shape ``leading + theta_shape`` (how ``estimators`` turns per-episode
+        tables into per-episode gradients). With a batch ``theta`` of shape ``batch_shape + theta_shape``,
+        ``theta[i]`` pairs with ``weights[i]``: ``batch_shape`` and ``leading`` are broadcast together
+        (NumPy rules, aligned from the right), and the result has shape ``broadcast + theta_shape``.
+        """
+        return self._weighted_score_at(self.probs(theta), weights)
+
+    def _weighted_score_at(self, pi: np.ndarray, weights: Any) -> np.ndarray:  # pragma: no cover - overridden
+        """``weighted_score`` given the table ``pi = probs(theta)`` (``exact`` has it already)."""
         raise NotImplementedError
 
-    def _check_weights(self, weights: Any) -> np.ndarray:
+    def _centred_weights(self, pi: np.ndarray, weights: Any) -> np.ndarray:
+        """``c[..., s, b] = w[..., s, b] - pi(b|s) sum_a w[..., s, a]``, checking ``weights``.
+
+        ``c`` is the weighted score with respect to the preferences:
+        ``sum_{s,a} w[s, a] d log pi(a|s) / d h(s', b) = c[s', b]``.
+        """
         w = as_float_array("weights", weights)
-        if w.shape[-2:] != (self.n_states, self.n_actions):
+        if w.ndim < 2 or w.shape[-2:] != (self.n_states, self.n_actions):
             raise ValueError(f"weights: expected trailing shape ({self.n_states}, {self.n_actions}), got {w.shape}")
-        return w
+        try:
+            np.broadcast_shapes(pi.shape[:-2], w.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"weights: leading shape {w.shape[:-2]} does not broadcast with theta's batch shape "
+                f"{pi.shape[:-2]} (NumPy rules, aligned from the right)"
+            ) from None
+        return w - pi * reduce_keepdims(np.add, w, -1)
 
     def sample(self, theta: Any, states: Any, seed: Any = None) -> np.ndarray:
         """Draw ``a ~ pi_theta(.|s)`` for every entry of the integer array ``states``."""
@@ -101,6 +144,7 @@ class TabularSoftmax(SoftmaxPolicy):
     """One preference per state-action pair: ``theta`` has shape (S, A) and ``h(s, a) = theta[s, a]``.
 
     Score: ``d log pi(a|s) / d theta[s', b] = 1[s' = s] (1[b = a] - pi(b|s))``.
+    A batch of parameters has shape ``batch_shape + (S, A)``.
     """
 
     def __init__(self, n_states: int, n_actions: int) -> None:
@@ -112,32 +156,25 @@ class TabularSoftmax(SoftmaxPolicy):
         return f"TabularSoftmax(n_states={self.n_states}, n_actions={self.n_actions})"
 
     def preferences(self, theta: Any) -> np.ndarray:
-        return self.check_theta(theta)
+        return self.check_theta(theta, batch=True)
 
     def grad_log_probs(self, theta: Any) -> np.ndarray:
-        """Score table of shape (S, A, S, A): entry ``[s, a, s', b]`` is ``d log pi(a|s) / d theta[s', b]``."""
+        """Score table of shape ``batch_shape + (S, A, S, A)``: entry ``[..., s, a, s', b]`` is
+        ``d log pi(a|s) / d theta[s', b] = 1[s' = s] (1[b = a] - pi(b|s))``."""
         pi = self.probs(theta)
         S, A = self.theta_shape
-        score = np.zeros((S, A, S, A))
-        idx = np.arange(S)
-        score[idx, :, idx, :] = np.eye(A)[None, :, :] - pi[:, None, :]
-        return score
+        return np.eye(S)[:, None, :, None] * (np.eye(A)[:, None, :] - pi[..., :, None, None, :])
 
-    def weighted_score(self, theta: Any, weights: Any) -> np.ndarray:
-        """``sum_{s,a} w[..., s, a] grad log pi(a|s)`` without forming the score table.
-
-        For the tabular softmax this is ``w[s, b] - pi(b|s) sum_a w[s, a]``; leading batch axes of
-        ``weights`` are kept.
-        """
-        pi = self.probs(theta)
-        w = self._check_weights(weights)
-        return w - pi * w.sum(axis=-1, keepdims=True)
+    def _weighted_score_at(self, pi: np.ndarray, weights: Any) -> np.ndarray:
+        """For the tabular softmax, ``sum_{s,a} w[s, a] grad log pi(a|s)`` is ``w[s, b] - pi(b|s) sum_a w[s, a]``."""
+        return self._centred_weights(pi, weights)
 
 
 class LinearSoftmax(SoftmaxPolicy):
     """Boltzmann policy over linear preferences ``h(s, a) = theta . phi(s, a)``, ``phi`` of shape (S, A, d).
 
     Score: ``grad log pi(a|s) = phi(s, a) - sum_b pi(b|s) phi(s, b)``.
+    A batch of parameters has shape ``batch_shape + (d,)``.
     """
 
     def __init__(self, features: Any) -> None:
@@ -149,25 +186,28 @@ class LinearSoftmax(SoftmaxPolicy):
         self.features = phi
         self.n_states, self.n_actions, d = phi.shape
         self.theta_shape = (d,)
+        self._features_by_param = np.ascontiguousarray(phi.reshape(-1, d).T)  # (d, S * A)
 
     def __repr__(self) -> str:
         S, A, d = self.features.shape
         return f"LinearSoftmax(S={S}, A={A}, d={d})"
 
     def preferences(self, theta: Any) -> np.ndarray:
-        return self.features @ self.check_theta(theta)
+        theta = self.check_theta(theta, batch=True)
+        return (theta @ self._features_by_param).reshape(theta.shape[:-1] + self.features.shape[:2])
 
     def grad_log_probs(self, theta: Any) -> np.ndarray:
-        """Score table of shape (S, A, d): ``phi(s, a) - E_{b ~ pi(.|s)} phi(s, b)``."""
+        """Score table of shape ``batch_shape + (S, A, d)``: ``phi(s, a) - E_{b ~ pi(.|s)} phi(s, b)``."""
         pi = self.probs(theta)
-        mean_phi = np.einsum("sb,sbd->sd", pi, self.features)
-        return self.features - mean_phi[:, None, :]
+        mean_phi = np.einsum("...sb,sbd->...sd", pi, self.features)
+        return self.features - mean_phi[..., :, None, :]
 
-    def weighted_score(self, theta: Any, weights: Any) -> np.ndarray:
-        """``sum_{s,a} w[..., s, a] grad log pi(a|s)``, shape ``weights.shape[:-2] + (d,)``."""
-        w = self._check_weights(weights)
-        score = self.grad_log_probs(theta)
-        return np.tensordot(w, score, axes=([-2, -1], [0, 1]))
+    def _weighted_score_at(self, pi: np.ndarray, weights: Any) -> np.ndarray:
+        """``sum_{s,a} w[s, a] grad log pi(a|s) = sum_{s,b} c[s, b] phi(s, b)``, with ``c`` the tabular
+        weighted score ``w[s, b] - pi(b|s) sum_a w[s, a]``: one matrix product."""
+        c = self._centred_weights(pi, weights)
+        lead = c.shape[:-2]
+        return (c.reshape(lead + (-1,)) @ self._features_by_param.T).reshape(lead + self.theta_shape)
 
 
 def check_policy(policy: Any, n_states: int, n_actions: int) -> SoftmaxPolicy:

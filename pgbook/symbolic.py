@@ -18,10 +18,12 @@ Two kinds of step, shown differently:
   ``diff(p)``), so such a step would "prove" ``x = x``. :meth:`~Derivation.step` raises
   :class:`DerivationError` on it, suggesting an unevaluated form (``sp.Derivative(...)``,
   ``evaluate=False``; :func:`equal` calls ``.doit()`` before comparing), another symbolic instance,
-  or :meth:`~Derivation.define`.
-* :meth:`Derivation.define` states a definition or a change of notation. It is still checked (a
-  definition that contradicts the previous line raises), but it is shown without a check mark and
-  labelled *definition*, so the page never claims a proof it does not have.
+  or :meth:`~Derivation.define` / :meth:`~Derivation.rewrite`.
+* :meth:`Derivation.define` states a definition, :meth:`Derivation.rewrite` a rewriting (the same
+  quantity in another form or notation, such as multiplying and dividing by the same factor). They
+  are still checked (one that contradicts the previous line raises), but they are shown without a
+  check mark and labelled *definition* or *rewriting*, so the page never claims a proof it does not
+  have.
 
 Checking rule (:func:`equal`): SymPy first, trying cheap routes before expensive ones
 (``expand``, then ``cancel(together(.))``, then ``simplify`` of the difference). When SymPy cannot
@@ -303,22 +305,23 @@ class Step:
     """One equality ``previous = expr`` of a derivation; ``verdict`` is None until checked.
 
     ``kind`` is ``"proof"`` (added with :meth:`Derivation.step`: a claim, shown with a check mark once
-    proved) or ``"definition"`` (added with :meth:`Derivation.define`: shown without one).
+    proved), ``"definition"`` (:meth:`Derivation.define`) or ``"rewriting"``
+    (:meth:`Derivation.rewrite`); the last two are shown without a proof mark.
     """
 
     number: int
     latex: str
     expr: Any
     why: str
-    kind: Literal["proof", "definition"] = "proof"
+    kind: Literal["proof", "definition", "rewriting"] = "proof"
     verdict: Verdict | None = None
 
     @property
     def method(self) -> Method | None:
-        """``"symbolic"``, ``"numeric"`` or ``"definition"`` once checked, None before."""
+        """``"symbolic"``, ``"numeric"`` or ``"definition"`` (also for a rewriting) once checked."""
         if self.verdict is None:
             return None
-        return "definition" if self.kind == "definition" else self.verdict.method
+        return self.verdict.method if self.kind == "proof" else "definition"
 
 
 @dataclass(frozen=True)
@@ -342,14 +345,14 @@ class Tally:
         """E.g. ``"3 steps: 2 proved by SymPy, 1 definition"``."""
         parts = [_count(self.symbolic, "proved by SymPy", "proved by SymPy"),
                  _count(self.numeric, "checked numerically", "checked numerically"),
-                 _count(self.definition, "definition", "definitions")]
+                 _count(self.definition, "definition or rewriting", "definitions or rewritings")]
         return f"{_plural(self.steps, 'step')}: " + ", ".join(p for p in parts if p)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         text = (f"Derivations checked on this page: {self.derivations}, with "
                 f"{self.sentence().replace(':', ' in all:', 1)}.")
         legend = (f"(${PROOF_MARK}$ proved by SymPy, ${NUMERIC_MARK}$ checked numerically at random "
-                  f"points, ${DEFINITION_MARK}$ a definition or change of notation, not a claim.)")
+                  f"points, ${DEFINITION_MARK}$ a definition or a rewriting, not a claim.)")
         return {"text/markdown": f"**{text}** {legend}", "text/plain": text}
 
     def __repr__(self) -> str:
@@ -419,16 +422,23 @@ class Derivation:
                 "  Write the step so that the check does the work: keep operations unevaluated "
                 "(sp.Derivative(...), sp.Mul(..., evaluate=False); equal() calls .doit()), or compute "
                 "it by another route (another form or symbolic instance); or, if it is a definition "
-                "or a change of notation, add it with .define() instead of .step()."
+                "or a rewriting, add it with .define() or .rewrite() instead of .step()."
             )
         self.steps.append(Step(number, _clean_latex("latex", latex, expr), expr, _clean_why(why)))
         return self
 
     def define(self, latex: str | None, expr: Any, why: str) -> Derivation:
-        """Append ``= latex`` as a definition or change of notation: checked, shown without a proof mark."""
+        """Append ``= latex`` as a definition: checked, shown without a proof mark, labelled "definition"."""
+        return self._append_unproved(latex, expr, why, "definition")
+
+    def rewrite(self, latex: str | None, expr: Any, why: str) -> Derivation:
+        """Append ``= latex`` as a rewriting (same quantity, another form or notation): checked, shown
+        without a proof mark, labelled "rewriting"."""
+        return self._append_unproved(latex, expr, why, "rewriting")
+
+    def _append_unproved(self, latex: str | None, expr: Any, why: str, kind: str) -> Derivation:
         number, _ = self._new_step(latex, expr, why)
-        self.steps.append(Step(number, _clean_latex("latex", latex, expr), expr, _clean_why(why),
-                               kind="definition"))
+        self.steps.append(Step(number, _clean_latex("latex", latex, expr), expr, _clean_why(why), kind=kind))
         return self
 
     def _new_step(self, latex: str | None, expr: Any, why: str) -> tuple[int, list]:
@@ -492,7 +502,8 @@ class Derivation:
                 label += r"\ " + _text_with_math(f"[{s.verdict.label}]")
             else:
                 mark = DEFINITION_MARK
-                label = _text_with_math("definition: ") + label
+                if s.kind not in s.why.lower():  # say what kind of step it is, once
+                    label = _text_with_math(f"{s.kind}: ") + label
             rows.append(rf"{lhs} &= {s.latex}")
             rows.append(rf"& \qquad {{\scriptsize {mark}\ {label}}}")
         body = " \\\\\n".join(rows)
@@ -512,7 +523,7 @@ class Derivation:
         lines = [f"Derivation ({self.instance or 'no instance given'})", f"  {self.start_latex}"]
         for s in self.steps:
             status = "unchecked" if s.verdict is None else (
-                "definition" if s.kind == "definition" else f"ok, {s.verdict.label}")
+                s.kind if s.kind != "proof" else f"ok, {s.verdict.label}")
             lines.append(f"  = {s.latex}    [{s.number}: {s.why}; {status}]")
         if self.checked and self.steps:
             lines.append(f"  {self.summary()}")

@@ -252,7 +252,7 @@ def test_a_step_identical_to_the_previous_one_is_refused_and_named():
     g = gradient(p, THETA)
     d = Derivation(r"\nabla p", g)
     with pytest.raises(DerivationError, match=r"step 1 is not a proof[\s\S]*identical to that of "
-                                              r"the first line[\s\S]*multiply and divide[\s\S]*\.define\(\)"):
+                                              r"the first line[\s\S]*\.define\(\) or \.rewrite\(\)"):
         d.step(r"p \frac{\nabla p}{p}", p * g / p, "multiply and divide by $p$")
     assert d.steps == []  # nothing was appended
     # The log-derivative identity written with an evaluated gradient is x = x too ...
@@ -286,9 +286,14 @@ def test_definitions_are_checked_but_shown_without_a_proof_mark():
     assert [s.method for s in d.steps] == ["definition", "symbolic"]
     latex = d.to_latex()
     assert latex.count(DEFINITION_MARK) == 1 and latex.count(PROOF_MARK) == 1
-    assert r"\text{definition: }\text{definition of }{J}" in latex
+    assert r"\text{definition of }{J}" in latex and r"\text{definition: }" not in latex
+    assert r"\text{rewriting: }\text{notation}" not in latex  # "notation" is a proof step here
     assert d.tally() == Tally(symbolic=1, numeric=0, definition=1, derivations=1)
-    assert "2 steps: 1 proved by SymPy, 1 definition." in d._repr_mimebundle_()["text/markdown"]
+    assert "2 steps: 1 proved by SymPy, 1 definition or rewriting." in d._repr_mimebundle_()["text/markdown"]
+    r = Derivation("x", x).rewrite(r"\frac{x^2}{x}", sp.Mul(x, x, sp.Pow(x, -1, evaluate=False), evaluate=False),
+                                   "multiply and divide by $x$").check()
+    assert r.steps[0].method == "definition" and r"\text{rewriting: }" in r.to_latex()
+    assert "[1: multiply and divide by $x$; rewriting]" in repr(r)
     with pytest.raises(DerivationError, match="step 1 does not hold"):
         Derivation("J", J).define("J'", J + 1, "a definition that contradicts the line before").check()
 
@@ -322,7 +327,7 @@ def test_tally_counts_every_checked_derivation_once():
     assert tally() == Tally(symbolic=1, numeric=1, definition=1, derivations=2)
     text = tally()._repr_mimebundle_()
     assert "Derivations checked on this page: 2, with 3 steps in all: 1 proved by SymPy, " \
-           "1 checked numerically, 1 definition." in text["text/plain"]
+           "1 checked numerically, 1 definition or rewriting." in text["text/plain"]
     assert NUMERIC_MARK in text["text/markdown"] and DEFINITION_MARK in text["text/markdown"]
     reset_tally()
     assert tally().derivations == 0

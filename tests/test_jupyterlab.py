@@ -1,0 +1,481 @@
+"""JupyterLab: a chapter opens clean, reads well, runs, and its slider redraws, as with `make lab`.
+
+A module fixture starts JupyterLab from this environment on 127.0.0.1 only (a free port, a random
+token, the repository's settings in jupyter/lab-settings/), with a temporary copy of book/ as its
+root and temporary Jupyter config, data, runtime and IPython folders, so that nothing in the
+repository or in ~/.jupyter is read or modified; the server and its kernels are stopped afterwards,
+also when a test fails. Headless Chromium then opens one chapter and the tests check that
+
+- opening it does not mark it modified (its metadata is what JupyterLab would write);
+- its Markdown is rendered: no MyST markup left as text (a role or directive that the renderer,
+  jupyterlab-myst, does not know; fences; directive options), and no math left as raw TeX;
+- "Run All" runs every code cell without an error output;
+- moving a slider of a figure (keyboard: focus the handle, ArrowRight) changes its image.
+
+Screenshots (before running, after running, after the slider moved, and each Markdown cell with a
+directive) go to _build/test/screenshots/jupyterlab/ for a person to look at.
+
+Set PGBOOK_LAB_NOTEBOOK=path/to/notebook.ipynb to check another notebook in the chapter's place
+(it is copied into the temporary book/ under the chapter's name). Without Chromium the tests are
+skipped, with the reason; in CI (CI=true) they fail instead.
+
+In JupyterLab, jupyterlab-myst shows a citation ({cite:p}, {cite:t}) as its BibTeX key marked
+"Citation Not Found" (it reads no .bib file) and a {bibliography} directive as nothing; both are
+accepted here. Roles and directives it does not know at all, such as {footcite} and
+{footbibliography}, are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+CHAPTER = "02_likelihood_ratio.ipynb"
+LAB_SETTINGS = ROOT / "jupyter" / "lab-settings"
+SCREENSHOTS = ROOT / "_build" / "test" / "screenshots" / "jupyterlab"
+
+CHROMIUM = Path(os.environ.get("PGBOOK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SERVER_START_SECONDS = 90
+PAGE_TIMEOUT_MS = 90_000
+KERNEL_IDLE_MS = 120_000
+RUN_ALL_MS = 240_000
+FRAME_CHANGE_MS = 30_000
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+
+
+@dataclass
+class LabServer:
+    url: str
+    token: str
+    root_dir: Path
+    log: Path
+    process: subprocess.Popen = field(repr=False)
+
+    def api(self, method: str, path: str) -> object:
+        request = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _chapter_source() -> Path:
+    override = os.environ.get("PGBOOK_LAB_NOTEBOOK")
+    path = Path(override).resolve() if override else BOOK / CHAPTER
+    if not path.is_file():
+        pytest.fail(f"notebook to check not found: {path}", pytrace=False)
+    return path
+
+
+def _require_chromium() -> None:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} not found: the JupyterLab test needs Debian's chromium (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + "; in CI it must be installed", pytrace=False)
+        pytest.skip(reason)
+
+
+def _stop(server: LabServer) -> None:
+    """Shut the kernels down through the API, then the server (SIGTERM, then SIGKILL)."""
+    if server.process.poll() is None:
+        try:
+            for kernel in server.api("GET", "/api/kernels") or []:
+                server.api("DELETE", f"/api/kernels/{kernel['id']}")
+        except (OSError, urllib.error.URLError, ValueError):
+            pass
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def lab_server() -> Iterator[LabServer]:
+    _require_chromium()
+    source = _chapter_source()
+    with tempfile.TemporaryDirectory(prefix="pgbook-jupyterlab-") as tmp:
+        tmp = Path(tmp)
+        root_dir = tmp / "book"
+        shutil.copytree(BOOK, root_dir, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copyfile(source, root_dir / CHAPTER)
+        env = {
+            **os.environ,
+            # Nothing from, and nothing into, ~/.jupyter, ~/.local/share/jupyter or ~/.ipython.
+            "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+            "JUPYTER_DATA_DIR": str(tmp / "data"),
+            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+            "IPYTHONDIR": str(tmp / "ipython"),
+        }
+        env.pop("PGBOOK_STATIC", None)  # live widgets, as `make lab` runs them
+        port, token = _free_port(), secrets.token_hex(24)
+        command = [
+            str(Path(sys.executable).with_name("jupyter-lab")),
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root_dir}",
+            f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # as `make lab`
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, for the commands and models
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")
+        log = tmp / "jupyterlab.log"
+        with log.open("w", encoding="utf8") as log_file:
+            process = subprocess.Popen(command, cwd=tmp, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL)
+        server = LabServer(f"http://127.0.0.1:{port}", token, root_dir, log, process)
+        try:
+            deadline = time.monotonic() + SERVER_START_SECONDS
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"JupyterLab exited with status {process.returncode}:\n{server.log_tail()}",
+                                pytrace=False)
+                try:
+                    server.api("GET", "/api/status")
+                    break
+                except (OSError, urllib.error.URLError):
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"JupyterLab did not answer within {SERVER_START_SECONDS} s:\n"
+                                    f"{server.log_tail()}", pytrace=False)
+                    time.sleep(0.5)
+            yield server
+        finally:
+            _stop(server)
+
+
+# --------------------------------------------------------------------------------------------
+# The browser and the opened notebook
+
+# Every snippet takes the notebook's path and finds its panel among the main area's widgets.
+_PANEL = """const panel = Array.from(window.jupyterapp.shell.widgets('main'))
+    .find(w => w.context && w.context.path === name);"""
+
+_READY_JS = """(name) => {
+    if (!window.jupyterapp) return false;
+    """ + _PANEL + """
+    if (!panel || !panel.context.isReady) return false;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return !!kernel && kernel.status === 'idle';
+}"""
+
+_RENDERED = ".jp-InputArea > .myst, .jp-MarkdownOutput"  # jupyterlab-myst's, or JupyterLab's own
+
+# One number per Markdown cell (-1: not rendered yet); stable once rendering has settled.
+_MARKDOWN_STATE_JS = """(name) => {
+    """ + _PANEL + """
+    return panel.content.widgets.map((cell, index) => {
+        if (cell.model.type !== 'markdown') return null;
+        const out = cell.rendered && cell.node.querySelector('""" + _RENDERED + """');
+        return out ? out.textContent.length : -1;
+    });
+}"""
+
+_SCROLL_TO_JS = """async ([name, index]) => {
+    """ + _PANEL + """
+    await panel.content.scrollToItem(index, 'start');
+}"""
+
+# Markdown that was not rendered. With jupyterlab-myst, a role or directive it does not know stays
+# a mystRole / mystDirective node in the cell's parsed tree (and shows as plain text or an
+# "Unknown Directive" box). In the rendered text, with typeset math removed, MyST markup shows as
+# fences, {role} / {directive} names or directive options, and unrendered math as $ or \\command.
+_MARKDOWN_PROBLEMS_JS = """(name) => {
+    """ + _PANEL + """
+    const problems = [];
+    const excerpt = (text, at) => text.slice(Math.max(0, at - 40), at + 60).replace(/\\s+/g, ' ').trim();
+    const RAW = [/```/, /~~~/, /:::/, /\\{[a-z][\\w.:-]*\\}/, /(^|\\n)\\s*:(label|class|name|filter|nowrap|enumerated|numbered|dropdown):/];
+    const TEX = /\\$|\\\\[A-Za-z]+|\\\\[\\[\\]()]/;
+    panel.content.widgets.forEach((cell, index) => {
+        if (cell.model.type !== 'markdown') return;
+        const out = cell.rendered && cell.node.querySelector('""" + _RENDERED + """');
+        if (!out) {
+            problems.push({index, kind: 'not rendered', text: cell.model.sharedModel.getSource().slice(0, 80)});
+            return;
+        }
+        const unknown = new Set();
+        const walk = node => {
+            if (!node || typeof node !== 'object') return;
+            if (node.type === 'mystRole') unknown.add(`role {${node.name}}`);
+            if (node.type === 'mystDirective') unknown.add(`directive {${node.name}}`);
+            (node.children || []).forEach(walk);
+        };
+        walk(cell.fragmentMDAST);
+        unknown.forEach(what => problems.push({index, kind: 'MyST not understood by the renderer', text: what}));
+        const clone = out.cloneNode(true);
+        clone.querySelectorAll('.katex, .katex-display, mjx-container, .MathJax, script, style, svg')
+            .forEach(e => e.remove());
+        clone.querySelectorAll('pre code[class*="language-{"]').forEach(e => problems.push(
+            {index, kind: 'directive shown as a code block', text: e.className + ': ' + e.textContent.slice(0, 60)}));
+        const text = clone.textContent;
+        for (const re of RAW) {
+            const m = text.match(re);
+            if (m) problems.push({index, kind: 'raw MyST markup', text: excerpt(text, m.index)});
+        }
+        if (/Unknown (Directive|Role)/.test(text)) problems.push({index, kind: 'unknown directive or role', text: excerpt(text, text.search(/Unknown (Directive|Role)/))});
+        clone.querySelectorAll('code').forEach(e => e.remove());
+        const prose = clone.textContent;
+        const m = prose.match(TEX);
+        if (m) problems.push({index, kind: 'math not typeset', text: excerpt(prose, m.index)});
+    });
+    return problems;
+}"""
+
+_DIRTY_JS = """(name) => {
+    """ + _PANEL + """
+    return {dirty: panel.context.model.dirty, metadata: panel.context.model.toJSON().metadata};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser(lab_server: LabServer):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # again: the site test may have cleared _build/
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def _scroll_to(page, index: int) -> None:
+    page.evaluate(_SCROLL_TO_JS, [CHAPTER, index])
+    page.wait_for_timeout(500)
+
+
+@dataclass
+class OpenedNotebook:
+    page: object
+    dirty: bool
+    metadata: dict
+    on_disk: dict
+    markdown_problems: list[dict]
+
+
+@pytest.fixture(scope="module")
+def opened(lab_server: LabServer, browser) -> Iterator[OpenedNotebook]:
+    """The chapter opened in JupyterLab, its kernel idle, its Markdown rendered; nothing run yet."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    local = (lab_server.url + "/", "data:", "blob:")
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(local) else route.abort())
+    try:
+        page.goto(f"{lab_server.url}/lab/tree/{CHAPTER}?token={lab_server.token}", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function(_READY_JS, arg=CHAPTER, timeout=KERNEL_IDLE_MS, polling=250)
+        # Wait until every Markdown cell is rendered and the rendering stops changing (jupyterlab-myst
+        # renders each cell, then the notebook again once cross-references can be resolved).
+        previous, deadline = None, time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = page.evaluate(_MARKDOWN_STATE_JS, CHAPTER)
+            for index, length in enumerate(state):
+                if length == -1:  # not attached yet (a windowing mode that renders on demand)
+                    _scroll_to(page, index)
+            if state == previous and -1 not in state:
+                break
+            previous = state
+            page.wait_for_timeout(1000)
+        _scroll_to(page, 0)
+        _screenshot(page, "01-opened-before-run.png")
+        state = page.evaluate(_DIRTY_JS, CHAPTER)
+        problems = page.evaluate(_MARKDOWN_PROBLEMS_JS, CHAPTER)
+        on_disk = json.loads((lab_server.root_dir / CHAPTER).read_text(encoding="utf8"))
+        for index, cell in enumerate(on_disk["cells"]):  # each directive as it renders, for a person
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "markdown" and ("```{" in source or ":::{" in source):
+                _scroll_to(page, index)
+                _screenshot(page, f"markdown-cell-{index:02d}.png")
+        _scroll_to(page, 0)
+        yield OpenedNotebook(page, state["dirty"], state["metadata"], on_disk, problems)
+    finally:
+        context.close()
+
+
+def _metadata_differences(on_disk: dict, in_lab: dict, path: str = "metadata") -> list[str]:
+    if isinstance(on_disk, dict) and isinstance(in_lab, dict):
+        out = []
+        for key in sorted(set(on_disk) | set(in_lab)):
+            out += _metadata_differences(on_disk.get(key), in_lab.get(key), f"{path}.{key}")
+        return out
+    return [] if on_disk == in_lab else [f"{path}: file {json.dumps(on_disk)}, JupyterLab {json.dumps(in_lab)}"]
+
+
+def test_opening_does_not_mark_the_notebook_modified(opened: OpenedNotebook) -> None:
+    differences = _metadata_differences(opened.on_disk.get("metadata", {}), opened.metadata)
+    assert not opened.dirty, (
+        f"JupyterLab marks {CHAPTER} modified as soon as it is opened; metadata it changed: "
+        f"{differences or '(none: a cell changed)'}. Re-execute it with `make notebooks` "
+        "(tools/execute_notebooks.py writes the metadata JupyterLab writes)."
+    )
+
+
+def test_markdown_is_rendered(opened: OpenedNotebook) -> None:
+    problems = [f"cell {p['index']}: {p['kind']}: {p['text']}" for p in opened.markdown_problems]
+    assert not problems, (
+        f"Markdown of {CHAPTER} that JupyterLab (jupyterlab-myst) does not render "
+        f"(screenshots in {SCREENSHOTS}):\n" + "\n".join(problems)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Running it
+
+_RUN_ALL_JS = """async ([name, timeout]) => {
+    """ + _PANEL + """
+    window.jupyterapp.shell.activateById(panel.id);
+    await window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs');
+    const run = window.jupyterapp.commands.execute('notebook:run-all-cells');
+    const timer = new Promise(resolve => setTimeout(() => resolve('timeout'), timeout));
+    return String(await Promise.race([run, timer]));
+}"""
+
+_CELLS_DONE_JS = """(name) => {
+    """ + _PANEL + """
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const running = panel.content.widgets.some(c => c.model.type === 'code' && c.model.executionState === 'running');
+    return !!kernel && kernel.status === 'idle' && !running;
+}"""
+
+_RUN_RESULTS_JS = """(name) => {
+    """ + _PANEL + """
+    return panel.content.widgets.map((cell, index) => {
+        if (cell.model.type !== 'code') return null;
+        const outputs = cell.model.outputs.toJSON();
+        return {
+            index,
+            empty: !cell.model.sharedModel.getSource().trim(),
+            count: cell.model.executionCount,
+            errors: outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue}`),
+            widgetErrors: Array.from(cell.node.querySelectorAll('.jp-OutputArea-output'))
+                .map(e => e.textContent).filter(t => /Error displaying widget|Error rendering/.test(t))
+                .map(t => t.trim().slice(0, 120)),
+            hasSlider: !!cell.node.querySelector('.jp-OutputArea .noUi-handle, .jp-OutputArea input[type=range]'),
+            hasImage: !!cell.node.querySelector('.jp-OutputArea .widget-image, .jp-OutputArea img'),
+        };
+    }).filter(c => c !== null);
+}"""
+
+
+@dataclass
+class RunResult:
+    outcome: str
+    cells: list[dict]
+
+
+@pytest.fixture(scope="module")
+def ran(opened: OpenedNotebook) -> RunResult:
+    """Clear the outputs, run all cells (Run > Run All Cells), wait until the kernel is idle."""
+    page = opened.page
+    outcome = page.evaluate(_RUN_ALL_JS, [CHAPTER, RUN_ALL_MS])
+    page.wait_for_function(_CELLS_DONE_JS, arg=CHAPTER, timeout=KERNEL_IDLE_MS, polling=500)
+    page.wait_for_timeout(1000)  # let the last outputs and widget views render
+    cells = page.evaluate(_RUN_RESULTS_JS, CHAPTER)
+    figure = next((c for c in cells if c["hasSlider"]), None)
+    _scroll_to(page, figure["index"] if figure else 0)
+    _screenshot(page, "02-after-run.png")
+    return RunResult(outcome, cells)
+
+
+def test_every_cell_runs_without_error(ran: RunResult) -> None:
+    assert ran.outcome != "timeout", f"Run All did not finish within {RUN_ALL_MS / 1000:.0f} s"
+    errors = [f"cell {c['index']}: {e}" for c in ran.cells for e in c["errors"] + c["widgetErrors"]]
+    assert not errors, f"cells of {CHAPTER} that fail in JupyterLab:\n" + "\n".join(errors)
+    not_run = [c["index"] for c in ran.cells if not c["empty"] and c["count"] is None]
+    assert not not_run, f"code cells of {CHAPTER} that Run All did not run: {not_run}"
+
+
+_FRAME_JS = """(cell) => {
+    const img = cell.querySelector('.jp-OutputArea .widget-image, .jp-OutputArea img');
+    return img ? img.getAttribute('src') : null;
+}"""
+
+_READOUT_JS = """(cell) => Array.from(cell.querySelectorAll('.jp-OutputArea .widget-readout'))
+    .map(e => e.textContent.trim()).join(' | ')"""
+
+
+def test_slider_redraws_the_figure(opened: OpenedNotebook, ran: RunResult) -> None:
+    page = opened.page
+    figure = next((c for c in ran.cells if c["hasSlider"] and c["hasImage"]), None)
+    assert figure is not None, (
+        f"no code cell of {CHAPTER} shows a slider and an image after Run All "
+        "(a SliderFigure's live widget)"
+    )
+    _scroll_to(page, figure["index"])
+    cell = page.evaluate_handle(
+        "([name, i]) => {" + _PANEL + " return panel.content.widgets[i].node; }", [CHAPTER, figure["index"]]
+    ).as_element()
+    handle = cell.query_selector(".jp-OutputArea .noUi-handle") or cell.query_selector(
+        ".jp-OutputArea input[type=range]")
+    before, readout_before = page.evaluate(_FRAME_JS, cell), page.evaluate(_READOUT_JS, cell)
+    assert before, f"cell {figure['index']}: the figure's image has no src"
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    if page.evaluate(_READOUT_JS, cell) == readout_before:  # already at its largest value
+        page.keyboard.press("ArrowLeft")
+    try:
+        page.wait_for_function("([cell, before]) => { const img = cell.querySelector("
+                               "'.jp-OutputArea .widget-image, .jp-OutputArea img'); "
+                               "return img && img.getAttribute('src') !== before; }",
+                               arg=[cell, before], timeout=FRAME_CHANGE_MS, polling=200)
+    except Exception:  # playwright's TimeoutError; reported below with what the slider shows
+        pass
+    after, readout_after = page.evaluate(_FRAME_JS, cell), page.evaluate(_READOUT_JS, cell)
+    _screenshot(page, "03-after-slider-move.png")
+    assert readout_after != readout_before, (
+        f"cell {figure['index']}: the slider did not move with the arrow keys (readout {readout_before!r})"
+    )
+    assert after != before, (
+        f"cell {figure['index']}: moving the slider ({readout_before!r} -> {readout_after!r}) did not "
+        f"change the figure within {FRAME_CHANGE_MS / 1000:.0f} s"
+    )
+    image = cell.query_selector(".jp-OutputArea .widget-image, .jp-OutputArea img")
+    image.evaluate("img => img.decode()")  # rejects if the new frame is not an image
+    assert image.evaluate("img => img.naturalWidth") > 0, f"cell {figure['index']}: empty frame"
