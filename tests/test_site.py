@@ -1,11 +1,13 @@
 """The static site: it builds with warnings as errors, works offline, and its pages work in Chromium.
 
-A session fixture builds the book from scratch exactly as `make book` does (PGBOOK_STATIC=1, so
-figure cells render as static HTML sliders; `jupyter-book build . -W -n --keep-going`). The tests
-then check the HTML for remote addresses and the size budgets, and open every page of _toc.yml in
-headless Chromium with the network cut off: math typeset by the bundled MathJax, every image
-loaded, no request failed or left the local server, no console error, and every static slider
-swaps its frame. Screenshots go to _build/screenshots/ for a person to look at.
+A session fixture builds the book from scratch as `make book` does (PGBOOK_STATIC=1, so figure
+cells render as static HTML sliders; `jupyter-book build . -W -n --keep-going`), but into its own
+directory, _build/test/ (with its own execution cache), so a test run never touches the reader's
+site in _build/html. The tests then check the HTML for remote addresses and the size budgets, and
+open every page of _toc.yml in headless Chromium with the network cut off: math typeset by the
+bundled MathJax, every image loaded, no request failed or left the local server, no console error,
+every static slider swaps its frame (and the first one answers the keyboard), and nothing overflows
+the text column at desktop or phone width. Screenshots go to _build/test/screenshots/.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ import yaml
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "_build"
-HTML = BUILD / "html"
+BUILD = ROOT / "_build" / "test"       # the tests' own build; _build/html is the reader's
+HTML = BUILD / "_build" / "html"
 SCREENSHOTS = BUILD / "screenshots"
 BUILD_LOG = BUILD / "site-build.log"
+WIDTHS = {"desktop": 1280, "phone": 390}
 
 CHROMIUM = Path(os.environ.get("PGBOOK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -103,11 +106,18 @@ def built_site() -> Path:
     if not (ROOT / "vendor" / "mathjax" / "tex-mml-chtml.js").exists():
         pytest.fail("vendor/ is missing: run `make vendor` (npm ci + tools/vendor_assets.py) first")
     shutil.rmtree(BUILD, ignore_errors=True)  # no cached execution: every notebook runs now
-    BUILD.mkdir()
+    BUILD.mkdir(parents=True)
+    # The same configuration, with the execution cache inside the tests' own directory.
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
+    config["execute"]["cache"] = str((BUILD / ".jupyter_cache").relative_to(ROOT))
+    local = config["sphinx"]["local_extensions"]  # read relative to the configuration file
+    config["sphinx"]["local_extensions"] = {name: str(ROOT / path) for name, path in local.items()}
+    (BUILD / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf8")
     env = {**os.environ, "PGBOOK_STATIC": "1", "PYTHONHASHSEED": "0"}
     command = [
         str(Path(sys.executable).with_name("jupyter-book")),
         "build", ".", "-W", "-n", "--keep-going",
+        "--path-output", str(BUILD), "--config", str(BUILD / "_config.yml"),
     ]
     with BUILD_LOG.open("w", encoding="utf8") as log:
         result = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -248,6 +258,33 @@ _MOVE_SLIDER_JS = """(slider, index) => {
 }"""
 
 
+# Every math display, code block, output, table, image and slider of the article must fit the text
+# column: no horizontal scrolling inside it (scrollWidth > clientWidth) and no part of it beyond
+# the column's right edge.
+_OVERFLOW_JS = """() => {
+    const column = document.querySelector('article.bd-article') || document.querySelector('main');
+    const right = column.getBoundingClientRect().right;
+    const selector = 'mjx-container[display="true"], div.math, div.cell_output, div.output, '
+        + 'div.highlight pre, table, .pgbook-slider, img, div.admonition, div.proof, div.exercise, '
+        + 'div.solution, details';
+    const out = [];
+    for (const el of column.querySelectorAll(selector)) {
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 || el.closest('.pgbook-fitted-ignore')) continue;
+        const inner = el.scrollWidth - el.clientWidth;
+        const beyond = box.right - right;
+        if (inner > 1 || beyond > 1) {
+            out.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]}: `
+                     + `${inner > 1 ? inner + 'px scrolled' : ''}${beyond > 1 ? ' ' + Math.round(beyond) + 'px past the column' : ''}`
+                     + ` ("${(el.textContent || el.getAttribute('alt') || '').trim().slice(0, 60)}")`);
+        }
+    }
+    return out;
+}"""
+
+_OPEN_DROPDOWNS_JS = """() => document.querySelectorAll('details').forEach(d => d.open = true)"""
+
+
 def _is_favicon(url: str) -> bool:
     """Chromium asks every site for /favicon.ico; the book has none, and that is fine."""
     return urlparse(url).path == "/favicon.ico"
@@ -290,6 +327,7 @@ def test_page_in_chromium(docname: str, site_url: str, browser) -> None:
     try:
         page.goto(f"{site_url}/{docname}.html", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
         mathjax_ready = page.evaluate(_MATHJAX_DONE_JS)
+        page.evaluate(_OPEN_DROPDOWNS_JS)  # solutions too must fit, and be screenshotted open
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         name = Path(docname).name
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -324,9 +362,52 @@ def test_page_in_chromium(docname: str, site_url: str, browser) -> None:
             if number == 0:
                 page.evaluate("window.scrollTo(0, 0)")  # sticky headers stay put in the full page
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-slider.png"), full_page=True)
+                _drive_with_the_keyboard(page, slider)
 
         assert not blocked, f"requests to other hosts (aborted): {blocked}"
         assert not failed, f"failed requests: {failed}"
         assert not errors, f"console errors: {errors}"
+    finally:
+        context.close()
+
+
+def _drive_with_the_keyboard(page, slider) -> None:
+    """Tab reaches the slider's first input; the arrow keys move it, change the frame, the value
+    shown and the value announced to screen readers (aria-valuetext)."""
+    first = slider.locator("input.pgbook-slider-input").first
+    first.evaluate("el => { el.value = el.min; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    frame = slider.locator("img.pgbook-slider-frame")
+    # Focus the slider's container (made focusable for this, outside the tab order), then Tab:
+    # the next stop in the tab order must be the slider's first input.
+    slider.evaluate("el => { el.setAttribute('tabindex', '-1'); el.focus(); }")
+    page.keyboard.press("Tab")
+    assert first.evaluate("el => el === document.activeElement"), "Tab does not reach the slider's input"
+    before = frame.get_attribute("src"), first.get_attribute("aria-valuetext")
+    page.keyboard.press("ArrowRight")
+    after = frame.get_attribute("src"), first.get_attribute("aria-valuetext")
+    assert after[0] != before[0], "ArrowRight did not change the slider's frame"
+    assert after[1] != before[1], "ArrowRight did not change the announced value (aria-valuetext)"
+    shown = slider.locator("output.pgbook-slider-value").first.text_content()
+    assert shown == after[1], f"value shown ({shown}) differs from the value announced ({after[1]})"
+
+
+@pytest.mark.parametrize("width", list(WIDTHS), ids=list(WIDTHS))
+@pytest.mark.parametrize("docname", toc_pages())
+def test_nothing_overflows_the_text_column(docname: str, width: str, site_url: str, browser) -> None:
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site_url) or
+               r.request.url.startswith("data:") else r.abort())
+    try:
+        page.goto(f"{site_url}/{docname}.html", wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
+        page.evaluate(_MATHJAX_DONE_JS)
+        page.evaluate(_OPEN_DROPDOWNS_JS)
+        page.evaluate("() => window.pgbookFitMath && window.pgbookFitMath()")
+        page.wait_for_timeout(200)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(docname).name}-{width}.png"), full_page=True)
+        overflowing = page.evaluate(_OVERFLOW_JS)
+        assert not overflowing, (f"{len(overflowing)} elements wider than the text column at "
+                                 f"{WIDTHS[width]} px:\n  " + "\n  ".join(overflowing[:30]))
     finally:
         context.close()

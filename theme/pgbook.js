@@ -39,7 +39,26 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(fitAll, 100);
   });
+  // Label each cell of a prose table with its column header, for the stacked phone layout.
+  function labelTableCells() {
+    document.querySelectorAll("article table.table").forEach(function (table) {
+      var headers = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+        return th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.from(row.children).forEach(function (cell, i) {
+          if (headers[i]) cell.setAttribute("data-label", headers[i]);
+        });
+      });
+    });
+  }
+
   window.pgbookFitMath = fitAll;
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", labelTableCells);
+  } else {
+    labelTableCells();
+  }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", whenTypeset);
   } else {
