@@ -3,6 +3,7 @@
 #   make book       build the static site into _build/html (executes the notebooks)
 #   make test       the whole test suite: pgbook tests, nbval over book/, site build + browser test
 #   make lab        JupyterLab on book/, with live widgets
+#   make notebook   Jupyter Notebook 7 on book/, with live widgets
 #   make serve      serve _build/html on http://127.0.0.1:$(PORT)
 #   make bench      run every benchmarks/bench_*.py
 #   make notebooks  re-execute book/**/*.ipynb in place (refreshes their committed outputs)
@@ -28,11 +29,11 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 # Hash randomisation off, so a set or dict printed by a notebook has the same order in every run.
 export PYTHONHASHSEED := 0
 
-.PHONY: help book test lab serve bench notebooks venv vendor clean distclean
+.PHONY: help book test lab notebook serve bench notebooks venv vendor clean distclean
 .DEFAULT_GOAL := help
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# *//'
+	@sed -n '3,10p' Makefile | sed 's/^# *//'
 
 # ---------------------------------------------------------------------------------------------
 # Environment
@@ -92,9 +93,16 @@ test: $(PGBOOK_STAMP) $(VENDOR_STAMP)
 
 # Jupyter refuses to run as root unless told (containers, CI machines).
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+# Default settings from the repository (jupyter/lab-settings/overrides.json), not from ~/.jupyter.
+LAB_SETTINGS := $(CURDIR)/jupyter/lab-settings
 
 lab: $(PGBOOK_STAMP)
-	env -u PGBOOK_STATIC $(BIN)/jupyter lab --ServerApp.root_dir=book $(LAB_FLAGS)
+	env -u PGBOOK_STATIC $(BIN)/jupyter lab --ServerApp.root_dir=book \
+	  --LabApp.app_settings_dir=$(LAB_SETTINGS) $(LAB_FLAGS)
+
+notebook: $(PGBOOK_STAMP)
+	env -u PGBOOK_STATIC $(BIN)/jupyter notebook --ServerApp.root_dir=book \
+	  --JupyterNotebookApp.app_settings_dir=$(LAB_SETTINGS) $(LAB_FLAGS)
 
 serve: book
 	@echo "Serving _build/html on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"

@@ -30,7 +30,7 @@ import numpy as np
 
 from .policies import SoftmaxPolicy, check_policy
 from .sampling import Batch
-from .validation import as_float_array, check_gamma
+from .validation import as_float_array, check_gamma, check_real
 
 ESTIMATORS = ("full_return", "reward_to_go")
 
@@ -100,10 +100,7 @@ class GradientEstimate:
 
     def confidence_interval(self, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
         """``(mean - z stderr, mean + z stderr)``, per parameter (1.96: about 95 % under normality)."""
-        try:
-            z_value = float(z)
-        except (TypeError, ValueError):
-            raise ValueError(f"z: expected a positive number, got {z!r}") from None
+        z_value = check_real("z", z, "a positive number")
         if not np.isfinite(z_value) or z_value <= 0:
             raise ValueError(f"z: expected a positive number, got {z!r}")
         half = z_value * self.stderr

@@ -14,10 +14,11 @@ removed), everything follows from the matrix ``M = I - gamma P^pi``:
 
 **Batches.** Every function also takes many policies at once: ``pi`` of shape ``batch_shape + (S, A)``,
 or ``theta`` of shape ``batch_shape + theta_shape``; the results gain the same leading axes and equal
-those of single calls. Up to 32 states the whole batch is factorized together, by Gaussian elimination
-vectorized over the batch axis (without pivoting, which is stable here because ``M`` is diagonally
-dominant by rows); with more states, one LAPACK factorization per policy, whose O(S^3) cost dwarfs the
-loop's.
+those of single calls. A batch of n policies on S <= 40 states with n >= S^2 / 8 is factorized at once,
+by Gaussian elimination vectorized over the batch axis (without pivoting, which is stable here because
+``M`` is diagonally dominant by rows); otherwise each policy gets a LAPACK factorization, which is then
+faster (measured: the vectorized elimination costs ~2 us x S^2 in NumPy calls, LAPACK ~20 us a policy,
+and beyond ~40 states LAPACK's blocked O(S^3) work wins).
 
 **Conditioning.** ``M`` is an M-matrix, so ``M^{-1} >= 0`` entrywise and ``||M^{-1}||_inf`` is the
 largest entry of ``h = M^{-1} 1``, the expected discounted number of steps from the worst state. One
@@ -43,10 +44,10 @@ from .mdp import TabularMDP, check_mdp
 from .policies import SoftmaxPolicy, check_policy
 from .validation import check_real
 
-VECTORIZED_MAX_STATES = 32  # batches of MDPs with at most this many states are eliminated together
+VECTORIZED_MAX_STATES = 40  # larger MDPs are factorized one policy at a time (see the module docstring)
 SUSPECT_CONDITION = 1e8  # above it, with gamma = 1, check by graph search whether the policy terminates
 MAX_CONDITION = 1e13  # above it, values are refused as numerically meaningless (kappa * eps > 2e-3)
-_CHUNK_ENTRIES = 2**21  # entries of M (8 bytes each) factorized together in the vectorized path
+_CHUNK_ENTRIES = 2**19  # entries of M factorized together (4 MB: larger arrays cost page faults)
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,11 @@ def _solve(mdp: TabularMDP, pi: np.ndarray, values: bool = True, occupancy: bool
     flat = pi.reshape(-1, S, A)
     v = np.empty((len(flat), S)) if values else None
     rho = np.empty((len(flat), S)) if occupancy else None
-    chunk = max(1, _CHUNK_ENTRIES // (S * S)) if S <= VECTORIZED_MAX_STATES else 1
+    vectorized = _use_vectorized(S, len(flat))
+    chunk = max(1, _CHUNK_ENTRIES // (S * S)) if vectorized else 1
     for start in range(0, len(flat), chunk):
         part = slice(start, start + chunk)
-        if S <= VECTORIZED_MAX_STATES:
+        if vectorized:
             v_part, rho_part = _solve_vectorized(mdp, flat[part], values, occupancy, batch_shape, start)
         else:
             v_part, rho_part = _solve_one(mdp, flat[start], values, occupancy, _batch_index(start, batch_shape))
@@ -85,8 +87,13 @@ def _solve(mdp: TabularMDP, pi: np.ndarray, values: bool = True, occupancy: bool
     return out[0], out[1]
 
 
+def _use_vectorized(n_states: int, n_policies: int) -> bool:
+    """Whether to eliminate the batch at once rather than factorize each policy with LAPACK."""
+    return n_states <= VECTORIZED_MAX_STATES and 8 * n_policies >= n_states * n_states
+
+
 def _solve_one(mdp: TabularMDP, pi: np.ndarray, values: bool, occupancy: bool, where: Any) -> tuple[Any, Any]:
-    """One policy, by LAPACK: LU factors of ``M^T``, then ``M [v, h] = [r^pi, 1]`` and ``rho M = rho0``.
+    """One policy, by LAPACK: LU factors of ``M^T``, then ``M h = 1``, ``M v = r^pi`` and ``rho M = rho0``.
 
     ``M`` is built in place in C order, so its transpose is Fortran-ordered and ``getrf`` factorizes it
     without a copy; ``getrs`` with ``trans=1`` solves ``M x = b``, with ``trans=0`` ``y M = b``.
@@ -95,15 +102,13 @@ def _solve_one(mdp: TabularMDP, pi: np.ndarray, values: bool, occupancy: bool, w
     M *= -mdp.gamma
     M[np.diag_indices_from(M)] += 1.0
     lu, piv, _ = dgetrf(M.T, overwrite_a=True)
-    b = np.empty((2 if values else 1, mdp.n_states))  # rows: [r^pi,] 1; b.T is Fortran-ordered
-    b[-1] = 1.0
-    if values:
-        b[0] = mdp.policy_reward(pi)
-    x, _ = dgetrs(lu, piv, b.T, trans=1)
-    horizon = float(np.abs(x[:, -1]).max())
+    # one right-hand side per call: two in one call make getrs use BLAS-3 kernels that wake OpenBLAS's
+    # thread pool, which (measured) slows the next factorization, so that value() takes ~1.3x as long
+    h = dgetrs(lu, piv, np.ones(mdp.n_states), trans=1)[0]
+    horizon = float(np.abs(h).max())
     if not horizon <= SUSPECT_CONDITION / 2:
         _check_condition(mdp, pi, horizon, where)
-    v = x[:, 0] if values else None
+    v = dgetrs(lu, piv, mdp.policy_reward(pi), trans=1)[0] if values else None
     rho = dgetrs(lu, piv, mdp.rho0, trans=0)[0] if occupancy else None
     return v, rho
 
@@ -133,16 +138,23 @@ def _solve_vectorized(
 
 def _eliminate(M: np.ndarray, b: np.ndarray) -> None:
     """In place, for every system ``i`` of the batch: ``M[..., i]`` (S, S) becomes its LU factors (unit
-    lower ``L`` below the diagonal, ``U`` on and above) and ``b[..., i]`` (S, k) becomes ``M^{-1} b``."""
+    lower ``L`` below the diagonal, ``U`` on and above) and ``b[..., i]`` (S, k) becomes ``M^{-1} b``.
+
+    Row by row, with products written into one scratch buffer: the loop allocates nothing (a fresh
+    temporary per operation costs more in page faults than the arithmetic).
+    """
     S = M.shape[0]
+    work = np.empty((S,) + b.shape[1:])
+    row = work.reshape(-1, b.shape[-1])[: S - 1]
     for k in range(S - 1):
-        l = M[k + 1 :, k]
-        l /= M[k, k]
-        M[k + 1 :, k + 1 :] -= l[:, None] * M[k, None, k + 1 :]
-        b[k + 1 :] -= l[:, None] * b[k, None]
+        for i in range(k + 1, S):
+            l = M[i, k]
+            l /= M[k, k]
+            M[i, k + 1 :] -= np.multiply(l, M[k, k + 1 :], out=row[: S - 1 - k])
+            b[i] -= np.multiply(l, b[k], out=work[0])
     for k in range(S - 1, -1, -1):
         b[k] /= M[k, k]
-        b[:k] -= M[:k, k, None] * b[k, None]
+        b[:k] -= np.multiply(M[:k, k, None], b[k, None], out=work[:k])
 
 
 def _solve_left(LU: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -150,11 +162,12 @@ def _solve_left(LU: np.ndarray, c: np.ndarray) -> np.ndarray:
     ``z^T U = c^T`` forwards, then ``y^T L = z^T`` backwards. Shape (S, n)."""
     S, n = LU.shape[0], LU.shape[2]
     z = np.repeat(c[:, None], n, axis=1)
+    work = np.empty((S, n))
     for k in range(S):
         z[k] /= LU[k, k]
-        z[k + 1 :] -= LU[k, k + 1 :] * z[k]
+        z[k + 1 :] -= np.multiply(LU[k, k + 1 :], z[k], out=work[: S - 1 - k])
     for k in range(S - 1, 0, -1):
-        z[:k] -= LU[k, :k] * z[k]
+        z[:k] -= np.multiply(LU[k, :k], z[k], out=work[:k])
     return z
 
 

@@ -37,7 +37,8 @@ import math
 import numbers
 import os
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -439,11 +440,16 @@ class LiveFigure(ipywidgets.VBox):
         self.controls = {name: spec.widget(figure.labels[name], figure.initial[name])
                          for name, spec in figure.specs.items()}
         self._initial_png = figure.frame(**figure.initial)
-        self.image = ipywidgets.Image(value=self._initial_png, format="png")
+        width = round(figure.figure.get_figwidth() * figure.dpi)  # shown at its own size, not stretched
+        self.image = ipywidgets.Image(value=self._initial_png, format="png",
+                                      layout={"width": f"{width}px", "max_width": "100%", "height": "auto"})
         super().__init__([*self.controls.values(), self.image])
         self._wanted: dict[str, Any] | None = None
         self._shown = dict(figure.initial)
+        self.shown_log: deque[tuple[float, dict[str, Any]]] = deque(maxlen=10_000)
+        """(time.perf_counter(), position) of every frame shown, for benchmarks."""
         self._direction: dict[str, int] = {}
+        self._last_moved: str | None = None
         self._busy = False
         self._error: BaseException | None = None
         self._condition = threading.Condition()
@@ -471,6 +477,7 @@ class LiveFigure(ipywidgets.VBox):
             old, new = change["old"], change["new"]
             if isinstance(new, numbers.Real) and isinstance(old, numbers.Real):
                 self._direction[name] = 1 if new >= old else -1
+            self._last_moved = name
             self._wanted = self.position()
             self._condition.notify()
 
@@ -485,6 +492,7 @@ class LiveFigure(ipywidgets.VBox):
                     png = self.figure.frame(**wanted)
                     self.image.value = png
                     self._shown = wanted
+                    self.shown_log.append((time.perf_counter(), wanted))
                 else:
                     self._prefetch_one()
             except Exception as err:  # keep the widget alive; report through wait() and the image's tooltip
@@ -496,9 +504,12 @@ class LiveFigure(ipywidgets.VBox):
                     self._condition.notify_all()
 
     def _neighbours(self) -> list[dict[str, Any]]:
-        """Positions one step away from the shown one along each slider, likely direction first."""
+        """Positions one step away from the shown one along each slider: the slider moved last
+        first, in the direction it moved, then the others."""
         out = []
-        for name, spec in self.figure.specs.items():
+        names = sorted(self.figure.specs, key=lambda n: n != self._last_moved)
+        for name in names:
+            spec = self.figure.specs[name]
             value = self._shown[name]
             if spec.range is not None:
                 steps = [self._direction.get(name, 1), -self._direction.get(name, 1)]

@@ -131,13 +131,19 @@ class SoftmaxPolicy:
         return w - pi * reduce_keepdims(np.add, w, -1)
 
     def sample(self, theta: Any, states: Any, seed: Any = None) -> np.ndarray:
-        """Draw ``a ~ pi_theta(.|s)`` for every entry of the integer array ``states``."""
-        s = np.asarray(states)
-        if not np.issubdtype(s.dtype, np.integer):
-            raise ValueError(f"states: expected integer state indices, got dtype {s.dtype}")
-        if s.size and (s.min() < 0 or s.max() >= self.n_states):
-            raise ValueError(f"states: indices must lie in [0, {self.n_states - 1}], got range [{s.min()}, {s.max()}]")
-        return sample_actions(self.probs(theta), s, make_rng(seed))
+        """Draw ``a ~ pi_theta(.|s)`` for every entry of the integer array ``states`` (one ``theta``)."""
+        s = check_states(states, self.n_states)
+        return sample_actions(self.probs(self.check_theta(theta)), s, make_rng(seed))
+
+
+def check_states(states: Any, n_states: int) -> np.ndarray:
+    """Return ``states`` as an integer array, raising unless every entry is a state index in [0, S)."""
+    s = np.asarray(states)
+    if not np.issubdtype(s.dtype, np.integer):
+        raise ValueError(f"states: expected integer state indices, got dtype {s.dtype}")
+    if s.size and (s.min() < 0 or s.max() >= n_states):
+        raise ValueError(f"states: indices must lie in [0, {n_states - 1}], got range [{s.min()}, {s.max()}]")
+    return s
 
 
 class TabularSoftmax(SoftmaxPolicy):
@@ -208,6 +214,86 @@ class LinearSoftmax(SoftmaxPolicy):
         c = self._centred_weights(pi, weights)
         lead = c.shape[:-2]
         return (c.reshape(lead + (-1,)) @ self._features_by_param.T).reshape(lead + self.theta_shape)
+
+
+class GaussianPolicy:
+    """Continuous actions: ``a ~ N(mu_theta(s), sigma_theta^2)``, with a mean linear in state features,
+    ``mu(s) = theta_mu . phi(s)``, and a learned log standard deviation shared by all states.
+
+    ``features`` has shape (S, d), ``phi(s) = features[s]`` for integer states ``s``. Parameter layout:
+    ``theta`` has shape (d + 1,), ``theta[:d] = theta_mu`` and ``theta[d] = log sigma``. With ``z = a - mu``:
+
+        log pi(a|s) = -z^2 / (2 sigma^2) - log sigma - log(2 pi) / 2,
+        d log pi / d theta_mu  = z / sigma^2 phi(s),      d log pi / d log sigma = z^2 / sigma^2 - 1.
+
+    It is not a :class:`SoftmaxPolicy`: it has no finite action set, so ``pgbook.exact``,
+    ``pgbook.sampling`` and ``pgbook.estimators``, which sum over actions of a tabular MDP, refuse it.
+    """
+
+    def __init__(self, features: Any) -> None:
+        phi = as_float_array("features", features, ndim=2)
+        if 0 in phi.shape:
+            raise ValueError(f"features: every axis needs at least one entry, got shape {phi.shape}")
+        phi = phi.copy()
+        phi.setflags(write=False)
+        self.features = phi
+        self.n_states, d = phi.shape
+        self.theta_shape = (d + 1,)
+
+    def __repr__(self) -> str:
+        return f"GaussianPolicy(S={self.n_states}, d={self.theta_shape[0] - 1})"
+
+    @property
+    def n_params(self) -> int:
+        return self.theta_shape[0]
+
+    def check_theta(self, theta: Any) -> np.ndarray:
+        """Return ``theta`` as a float array of shape (d + 1,) whose ``sigma = exp(theta[d])`` is a
+        positive finite number whose square is too (|log sigma| up to about 350)."""
+        arr = as_float_array("theta", theta)
+        if arr.shape != self.theta_shape:
+            raise ValueError(f"theta: expected shape {self.theta_shape} (theta_mu, then log sigma) for {self!r}, got {arr.shape}")
+        if not 0.0 < np.exp(2.0 * arr[-1]) < np.inf:
+            raise ValueError(f"theta: log sigma = theta[{self.theta_shape[0] - 1}] = {arr[-1]:.6g} makes sigma^2 under- or overflow")
+        return arr
+
+    def mean(self, theta: Any, states: Any) -> np.ndarray:
+        """``mu(s) = theta_mu . phi(s)`` for every entry of ``states``; shape ``states.shape``."""
+        theta = self.check_theta(theta)
+        return self.features[check_states(states, self.n_states)] @ theta[:-1]
+
+    def std(self, theta: Any) -> float:
+        """``sigma = exp(theta[d])``."""
+        return float(np.exp(self.check_theta(theta)[-1]))
+
+    def sample(self, theta: Any, states: Any, seed: Any = None) -> np.ndarray:
+        """Draw ``a ~ N(mu(s), sigma^2)`` for every entry of the integer array ``states``."""
+        mu = self.mean(theta, states)
+        return mu + self.std(theta) * make_rng(seed).standard_normal(mu.shape)
+
+    def _standardized(self, theta: Any, states: Any, actions: Any) -> tuple[np.ndarray, np.ndarray, float]:
+        """``theta`` checked, ``phi(s)`` and ``(a - mu(s)) / sigma``, ``states`` and ``actions`` broadcast together."""
+        theta = self.check_theta(theta)
+        s = check_states(states, self.n_states)
+        a = as_float_array("actions", actions)
+        try:
+            shape = np.broadcast_shapes(s.shape, a.shape)
+        except ValueError:
+            raise ValueError(f"actions: shape {a.shape} does not broadcast with the states' shape {s.shape}") from None
+        phi = self.features[np.broadcast_to(s, shape)]
+        sigma = float(np.exp(theta[-1]))
+        return phi, (a - phi @ theta[:-1]) / sigma, sigma
+
+    def log_prob(self, theta: Any, states: Any, actions: Any) -> np.ndarray:
+        """``log pi(a|s) = -z^2 / 2 - log sigma - log(2 pi) / 2`` with ``z = (a - mu(s)) / sigma``."""
+        _, z, sigma = self._standardized(theta, states, actions)
+        return -0.5 * z**2 - np.log(sigma) - 0.5 * np.log(2.0 * np.pi)
+
+    def grad_log_prob(self, theta: Any, states: Any, actions: Any) -> np.ndarray:
+        """The score ``grad_theta log pi(a|s)``, shape ``broadcast(states, actions).shape + (d + 1,)``:
+        ``[z / sigma phi(s), z^2 - 1]`` with ``z = (a - mu(s)) / sigma`` (the layout of ``theta``)."""
+        phi, z, sigma = self._standardized(theta, states, actions)
+        return np.concatenate([(z / sigma)[..., None] * phi, (z**2 - 1.0)[..., None]], axis=-1)
 
 
 def check_policy(policy: Any, n_states: int, n_actions: int) -> SoftmaxPolicy:

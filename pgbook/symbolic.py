@@ -484,7 +484,7 @@ class Derivation:
         return Tally(methods.count("symbolic"), methods.count("numeric"), methods.count("definition"), 1)
 
     def to_latex(self) -> str:
-        r"""The checked derivation as ``$$\begin{aligned} ... \end{aligned}$$`` (checks first).
+        r"""The checked derivation as an unnumbered ``equation*`` around ``aligned`` (checks first).
 
         Each step is followed by a line with its mark and justification: :data:`PROOF_MARK` for a
         SymPy proof, :data:`NUMERIC_MARK` and the spot check's description for a numeric one,
@@ -507,7 +507,9 @@ class Derivation:
             rows.append(rf"{lhs} &= {s.latex}")
             rows.append(rf"& \qquad {{\scriptsize {mark}\ {label}}}")
         body = " \\\\\n".join(rows)
-        return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
+        # equation* rather than $$: an unnumbered display on the site and in JupyterLab alike
+        # (JupyterLab's MyST renderer numbers every $$ display).
+        return f"\\begin{{equation*}}\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n\\end{{equation*}}"
 
     def summary(self) -> str:
         """One line under the display: where it was checked and how each step was established."""

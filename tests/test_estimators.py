@@ -113,9 +113,49 @@ def test_confidence_interval_and_single_episode_stderr():
     assert np.allclose(est.stderr, [1.0]) and np.allclose(low, [0.0]) and np.allclose(high, [4.0])
     one = GradientEstimate(per_episode=np.array([[1.0]]), estimator="full_return")
     assert np.isinf(one.stderr).all() and one.n_episodes == 1
-    for bad_z in (-1.0, 0.0, np.inf, "wide"):
-        with pytest.raises(ValueError, match="^z"):
+    for bad_z in (-1.0, 0.0, np.inf, np.nan, "wide", "1.96", True, 2j):
+        with pytest.raises(ValueError, match="^z: expected a positive number"):
             est.confidence_interval(z=bad_z)
+
+
+def test_confidence_interval_defaults_to_z_1_96():
+    est = GradientEstimate(per_episode=np.array([[1.0, 0.0], [3.0, 4.0]]), estimator="full_return")
+    low, high = est.confidence_interval()
+    np.testing.assert_allclose(est.stderr, [1.0, 2.0])
+    np.testing.assert_allclose(low, [2.0 - 1.96, 2.0 - 3.92], rtol=1e-15)
+    np.testing.assert_allclose(high, [2.0 + 1.96, 2.0 + 3.92], rtol=1e-15)
+
+
+def test_total_variance_is_the_trace_of_the_sample_covariance_with_ddof_1():
+    # per parameter: (1, 3) has sample variance 2 (ddof = 1; it would be 1 with ddof = 0), (0, 4) has 8
+    est = GradientEstimate(per_episode=np.array([[1.0, 0.0], [3.0, 4.0]]), estimator="full_return")
+    assert est.total_variance == 10.0
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(5, 2, 3))  # N = 5 episodes, theta of shape (2, 3)
+    est = GradientEstimate(per_episode=samples, estimator="reward_to_go")
+    flat = samples.reshape(5, -1)
+    assert est.total_variance == pytest.approx(np.trace(np.cov(flat, rowvar=False)), rel=1e-12)
+    assert GradientEstimate(per_episode=samples[:1], estimator="reward_to_go").total_variance == np.inf
+
+
+# ---------------------------------------------------------------- the visit counts that estimate occupancies
+
+
+def test_state_visits_counts_each_step_once_without_discounting():
+    """state_visits(discounted=False)[i, s] = number of steps of episode i spent in s (a loop over steps),
+    on a gamma < 1 MDP where the discounted version differs; their means estimate the undiscounted and
+    the discounted occupancy."""
+    mdp = random_mdp(3, 2, seed=4, gamma=0.7)
+    batch = rollouts(mdp, np.full((3, 2), 0.5), 50, 12, seed=4)
+    counts, discounted = batch.state_visits(discounted=False), batch.state_visits()
+    expected = np.zeros((50, 3))
+    for i in range(50):
+        for t in range(batch.lengths[i]):
+            expected[i, batch.states[i, t]] += 1
+    np.testing.assert_array_equal(counts, expected)
+    np.testing.assert_array_equal(counts.sum(axis=1), batch.lengths)
+    assert not np.allclose(discounted, counts)
+    np.testing.assert_allclose(discounted.sum(axis=1), (1 - 0.7 ** batch.lengths) / 0.3)
 
 
 # ---------------------------------------------------------------- unbiasedness against the exact gradient

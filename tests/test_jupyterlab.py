@@ -7,13 +7,14 @@ repository or in ~/.jupyter is read or modified; the server and its kernels are 
 also when a test fails. Headless Chromium then opens one chapter and the tests check that
 
 - opening it does not mark it modified (its metadata is what JupyterLab would write);
-- its Markdown is rendered: no MyST markup left as text (a role or directive that the renderer,
-  jupyterlab-myst, does not know; fences; directive options), and no math left as raw TeX;
-- "Run All" runs every code cell without an error output;
+- its Markdown is rendered, in Markdown cells and in Markdown or LaTeX outputs (the Derivation
+  displays): no MyST markup left as text (a role or directive that the renderer, jupyterlab-myst,
+  does not know; fences; directive options), and no math left as raw TeX;
+- "Run All" runs every code cell without an error output, and the outputs it makes are rendered;
 - moving a slider of a figure (keyboard: focus the handle, ArrowRight) changes its image.
 
 Screenshots (before running, after running, after the slider moved, and each Markdown cell with a
-directive) go to _build/test/screenshots/jupyterlab/ for a person to look at.
+directive) go to _build/jupyterlab-test/screenshots/ for a person to look at.
 
 Set PGBOOK_LAB_NOTEBOOK=path/to/notebook.ipynb to check another notebook in the chapter's place
 (it is copied into the temporary book/ under the chapter's name). Without Chromium the tests are
@@ -49,7 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 CHAPTER = "02_likelihood_ratio.ipynb"
 LAB_SETTINGS = ROOT / "jupyter" / "lab-settings"
-SCREENSHOTS = ROOT / "_build" / "test" / "screenshots" / "jupyterlab"
+# Not under _build/test/: the site test (tests/test_site.py) clears that folder when it starts,
+# possibly while this module runs on another xdist worker.
+SCREENSHOTS = ROOT / "_build" / "jupyterlab-test" / "screenshots"
 
 CHROMIUM = Path(os.environ.get("PGBOOK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -219,21 +222,49 @@ _SCROLL_TO_JS = """async ([name, index]) => {
     await panel.content.scrollToItem(index, 'start');
 }"""
 
-# Markdown that was not rendered. With jupyterlab-myst, a role or directive it does not know stays
-# a mystRole / mystDirective node in the cell's parsed tree (and shows as plain text or an
-# "Unknown Directive" box). In the rendered text, with typeset math removed, MyST markup shows as
-# fences, {role} / {directive} names or directive options, and unrendered math as $ or \\command.
-_MARKDOWN_PROBLEMS_JS = """(name) => {
-    """ + _PANEL + """
+# Markdown that was not rendered, in Markdown cells and in text/markdown or text/latex outputs (the
+# Derivation displays). With jupyterlab-myst, a role or directive it does not know stays a mystRole
+# / mystDirective node in the cell's parsed tree (and shows as plain text or an "Unknown Directive"
+# box). In the rendered text, with typeset math removed, MyST markup shows as fences, {role} or
+# {directive} names or directive options, and math that was not typeset as $ or \command.
+_SCAN_JS = r"""
     const problems = [];
-    const excerpt = (text, at) => text.slice(Math.max(0, at - 40), at + 60).replace(/\\s+/g, ' ').trim();
-    const RAW = [/```/, /~~~/, /:::/, /\\{[a-z][\\w.:-]*\\}/, /(^|\\n)\\s*:(label|class|name|filter|nowrap|enumerated|numbered|dropdown):/];
-    const TEX = /\\$|\\\\[A-Za-z]+|\\\\[\\[\\]()]/;
+    const excerpt = (text, at) => text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ').trim();
+    const RAW = [/```/, /~~~/, /:::/, /\{[a-z][\w.:-]*\}/,
+                 /(^|\n)\s*:(label|class|name|filter|nowrap|enumerated|numbered|dropdown):/];
+    const TEX = /\$|\\[A-Za-z]+|\\[\[\]()]/;
+    const scan = (index, where, node) => {
+        const clone = node.cloneNode(true);
+        clone.querySelectorAll('.katex, .katex-display, mjx-container, .MathJax, script, style, svg')
+            .forEach(e => e.remove());
+        clone.querySelectorAll('pre code[class*="language-{"]').forEach(e => problems.push({index, where,
+            kind: 'directive shown as a code block', text: e.className + ': ' + e.textContent.slice(0, 60)}));
+        const text = clone.textContent;
+        for (const re of RAW) {
+            const m = text.match(re);
+            if (m) problems.push({index, where, kind: 'raw MyST markup', text: excerpt(text, m.index)});
+        }
+        const unknown = text.search(/Unknown (Directive|Role)/);
+        if (unknown >= 0) problems.push({index, where, kind: 'unknown directive or role', text: excerpt(text, unknown)});
+        clone.querySelectorAll('code').forEach(e => e.remove());
+        const prose = clone.textContent;
+        const m = prose.match(TEX);
+        if (m) problems.push({index, where, kind: 'math not typeset', text: excerpt(prose, m.index)});
+    };
+    const scanOutputs = (cell, index) => cell.node.querySelectorAll(
+            '.jp-OutputArea [data-mime-type="text/markdown"], .jp-OutputArea [data-mime-type="text/latex"]')
+        .forEach(out => scan(index, 'output', out));
+"""
+
+_MARKDOWN_PROBLEMS_JS = """(name) => {
+    """ + _PANEL + _SCAN_JS + """
     panel.content.widgets.forEach((cell, index) => {
+        if (cell.model.type === 'code') { scanOutputs(cell, index); return; }
         if (cell.model.type !== 'markdown') return;
         const out = cell.rendered && cell.node.querySelector('""" + _RENDERED + """');
         if (!out) {
-            problems.push({index, kind: 'not rendered', text: cell.model.sharedModel.getSource().slice(0, 80)});
+            problems.push({index, where: 'cell', kind: 'not rendered',
+                           text: cell.model.sharedModel.getSource().slice(0, 80)});
             return;
         }
         const unknown = new Set();
@@ -244,23 +275,15 @@ _MARKDOWN_PROBLEMS_JS = """(name) => {
             (node.children || []).forEach(walk);
         };
         walk(cell.fragmentMDAST);
-        unknown.forEach(what => problems.push({index, kind: 'MyST not understood by the renderer', text: what}));
-        const clone = out.cloneNode(true);
-        clone.querySelectorAll('.katex, .katex-display, mjx-container, .MathJax, script, style, svg')
-            .forEach(e => e.remove());
-        clone.querySelectorAll('pre code[class*="language-{"]').forEach(e => problems.push(
-            {index, kind: 'directive shown as a code block', text: e.className + ': ' + e.textContent.slice(0, 60)}));
-        const text = clone.textContent;
-        for (const re of RAW) {
-            const m = text.match(re);
-            if (m) problems.push({index, kind: 'raw MyST markup', text: excerpt(text, m.index)});
-        }
-        if (/Unknown (Directive|Role)/.test(text)) problems.push({index, kind: 'unknown directive or role', text: excerpt(text, text.search(/Unknown (Directive|Role)/))});
-        clone.querySelectorAll('code').forEach(e => e.remove());
-        const prose = clone.textContent;
-        const m = prose.match(TEX);
-        if (m) problems.push({index, kind: 'math not typeset', text: excerpt(prose, m.index)});
+        unknown.forEach(what => problems.push({index, where: 'cell', kind: 'MyST not understood by the renderer', text: what}));
+        scan(index, 'cell', out);
     });
+    return problems;
+}"""
+
+_OUTPUT_PROBLEMS_JS = """(name) => {
+    """ + _PANEL + _SCAN_JS + """
+    panel.content.widgets.forEach((cell, index) => { if (cell.model.type === 'code') scanOutputs(cell, index); });
     return problems;
 }"""
 
@@ -292,11 +315,11 @@ def _scroll_to(page, index: int) -> None:
 
 @dataclass
 class OpenedNotebook:
-    page: object
+    page: object = field(repr=False)
     dirty: bool
-    metadata: dict
-    on_disk: dict
-    markdown_problems: list[dict]
+    metadata: dict = field(repr=False)
+    on_disk: dict = field(repr=False)
+    markdown_problems: list[dict] = field(repr=False)
 
 
 @pytest.fixture(scope="module")
@@ -357,7 +380,7 @@ def test_opening_does_not_mark_the_notebook_modified(opened: OpenedNotebook) -> 
 
 
 def test_markdown_is_rendered(opened: OpenedNotebook) -> None:
-    problems = [f"cell {p['index']}: {p['kind']}: {p['text']}" for p in opened.markdown_problems]
+    problems = [f"cell {p['index']} ({p['where']}): {p['kind']}: {p['text']}" for p in opened.markdown_problems]
     assert not problems, (
         f"Markdown of {CHAPTER} that JupyterLab (jupyterlab-myst) does not render "
         f"(screenshots in {SCREENSHOTS}):\n" + "\n".join(problems)
@@ -406,7 +429,8 @@ _RUN_RESULTS_JS = """(name) => {
 @dataclass
 class RunResult:
     outcome: str
-    cells: list[dict]
+    cells: list[dict] = field(repr=False)
+    output_problems: list[dict] = field(repr=False)
 
 
 @pytest.fixture(scope="module")
@@ -417,10 +441,11 @@ def ran(opened: OpenedNotebook) -> RunResult:
     page.wait_for_function(_CELLS_DONE_JS, arg=CHAPTER, timeout=KERNEL_IDLE_MS, polling=500)
     page.wait_for_timeout(1000)  # let the last outputs and widget views render
     cells = page.evaluate(_RUN_RESULTS_JS, CHAPTER)
+    output_problems = page.evaluate(_OUTPUT_PROBLEMS_JS, CHAPTER)
     figure = next((c for c in cells if c["hasSlider"]), None)
     _scroll_to(page, figure["index"] if figure else 0)
     _screenshot(page, "02-after-run.png")
-    return RunResult(outcome, cells)
+    return RunResult(outcome, cells, output_problems)
 
 
 def test_every_cell_runs_without_error(ran: RunResult) -> None:
@@ -429,6 +454,12 @@ def test_every_cell_runs_without_error(ran: RunResult) -> None:
     assert not errors, f"cells of {CHAPTER} that fail in JupyterLab:\n" + "\n".join(errors)
     not_run = [c["index"] for c in ran.cells if not c["empty"] and c["count"] is None]
     assert not not_run, f"code cells of {CHAPTER} that Run All did not run: {not_run}"
+
+
+def test_outputs_are_rendered_after_run(ran: RunResult) -> None:
+    """Markdown and LaTeX outputs (the Derivation displays) made by this run, typeset."""
+    problems = [f"cell {p['index']}: {p['kind']}: {p['text']}" for p in ran.output_problems]
+    assert not problems, f"outputs of {CHAPTER} that JupyterLab does not render:\n" + "\n".join(problems)
 
 
 _FRAME_JS = """(cell) => {

@@ -110,8 +110,9 @@ def built_site() -> Path:
     # The same configuration, with the execution cache inside the tests' own directory.
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
     config["execute"]["cache"] = str((BUILD / ".jupyter_cache").relative_to(ROOT))
-    local = config["sphinx"]["local_extensions"]  # read relative to the configuration file
-    config["sphinx"]["local_extensions"] = {name: str(ROOT / path) for name, path in local.items()}
+    local = config["sphinx"].get("local_extensions") or {}  # read relative to the config file
+    if local:
+        config["sphinx"]["local_extensions"] = {name: str(ROOT / path) for name, path in local.items()}
     (BUILD / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf8")
     env = {**os.environ, "PGBOOK_STATIC": "1", "PYTHONHASHSEED": "0"}
     command = [

@@ -190,7 +190,7 @@ def test_shape_mismatch_and_bad_inputs_raise_value_error():
 def test_rendering_shows_aligned_steps_check_marks_and_justifications():
     d = log_derivative_chain()
     latex = d.to_latex()
-    assert latex.startswith("$$") and latex.endswith("$$")
+    assert latex.startswith(r"\begin{equation*}") and latex.endswith(r"\end{equation*}")
     assert r"\begin{aligned}" in latex and r"\end{aligned}" in latex
     assert latex.count(r"\checkmark") == len(d.steps) == 3
     for text in ("the gradient of a finite sum is the sum of gradients",
