@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from pgbook import exact
+from pgbook.estimators import reinforce_gradient
 from pgbook.mdp import TabularMDP, bandit, frozen_lake, random_episodic_mdp, random_mdp, short_corridor
 from pgbook.policies import GaussianPolicy, LinearSoftmax, TabularSoftmax
 from pgbook.sampling import rollouts
@@ -186,6 +187,12 @@ CASES = {
     ),
     "Gaussian states out of range": (lambda: GaussianPolicy(np.ones((2, 1))).mean(np.zeros(2), [2]), r"^states: indices must lie in \[0, 1\]"),
     "Gaussian states not integers": (lambda: GaussianPolicy(np.ones((2, 1))).sample(np.zeros(2), [0.5]), r"^states: expected integer"),
+    "Gaussian policy given to the estimators": (
+        lambda: reinforce_gradient(
+            rollouts(random_mdp(2, 2), np.full((2, 2), 0.5), 3, 4, seed=0), GaussianPolicy(np.ones((2, 1))), np.zeros(2)
+        ),
+        r"^policy: expected a TabularSoftmax",
+    ),
     "Gaussian policy given to exact": (
         lambda: exact.policy_gradient(random_mdp(2, 2), GaussianPolicy(np.ones((2, 1))), np.zeros(2)), r"^policy: expected a TabularSoftmax"
     ),

@@ -151,7 +151,8 @@ def test_gaussian_parameter_layout_mean_and_std():
     np.testing.assert_allclose(policy.mean(theta, np.array([[0, 1]])), [[0.5, 1.0 - 3.0]])
     assert policy.std(theta) == pytest.approx(2.0) and policy.n_params == 3 and policy.theta_shape == (3,)
     assert policy.log_prob(theta, 0, 0.5) == pytest.approx(-np.log(2.0) - 0.5 * np.log(2 * np.pi))  # at the mean
-    # state 1, a = mu + sigma: z = a - mu = 2, so d/d theta_mu = z / sigma^2 phi = [1, -0.5], d/d log sigma = z^2 / sigma^2 - 1 = 0
+    # state 1, a = mu + sigma, so a - mu = 2: d/d theta_mu = (a - mu) / sigma^2 phi = [1, -0.5],
+    # d/d log sigma = (a - mu)^2 / sigma^2 - 1 = 0
     np.testing.assert_allclose(policy.grad_log_prob(theta, 1, -2.0 + 2.0), [1.0, -0.5, 0.0])
     np.testing.assert_allclose(policy.grad_log_prob(theta, 1, -2.0 + 4.0), [2.0, -1.0, 3.0])  # z = 4
 

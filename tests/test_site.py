@@ -17,8 +17,6 @@ import http.server
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -30,6 +28,8 @@ import yaml
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_site  # noqa: E402  (tools/build_site.py: the same build as `make book`, elsewhere)
 BUILD = ROOT / "_build" / "test"       # the tests' own build; _build/html is the reader's
 HTML = BUILD / "_build" / "html"
 SCREENSHOTS = BUILD / "screenshots"
@@ -102,32 +102,14 @@ def committed_notebooks() -> list[Path]:
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """Build the site from scratch, as `make book` does; fail with the log's tail if it fails."""
+    """Build the site from scratch into _build/test/ (tools/build_site.py); fail with the log's tail."""
     if not (ROOT / "vendor" / "mathjax" / "tex-mml-chtml.js").exists():
         pytest.fail("vendor/ is missing: run `make vendor` (npm ci + tools/vendor_assets.py) first")
-    shutil.rmtree(BUILD, ignore_errors=True)  # no cached execution: every notebook runs now
-    BUILD.mkdir(parents=True)
-    # The same configuration, with the execution cache inside the tests' own directory.
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
-    config["execute"]["cache"] = str((BUILD / ".jupyter_cache").relative_to(ROOT))
-    local = config["sphinx"].get("local_extensions") or {}  # read relative to the config file
-    if local:
-        config["sphinx"]["local_extensions"] = {name: str(ROOT / path) for name, path in local.items()}
-    (BUILD / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf8")
-    env = {**os.environ, "PGBOOK_STATIC": "1", "PYTHONHASHSEED": "0"}
-    command = [
-        str(Path(sys.executable).with_name("jupyter-book")),
-        "build", ".", "-W", "-n", "--keep-going",
-        "--path-output", str(BUILD), "--config", str(BUILD / "_config.yml"),
-    ]
-    with BUILD_LOG.open("w", encoding="utf8") as log:
-        result = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    result = build_site.build(BUILD, BUILD_LOG)
     if result.returncode != 0:
         tail = "\n".join(BUILD_LOG.read_text(encoding="utf8").splitlines()[-60:])
-        pytest.fail(
-            f"`{' '.join(command[1:])}` exited {result.returncode}; last lines of {BUILD_LOG}:\n{tail}",
-            pytrace=False,
-        )
+        pytest.fail(f"the site build exited {result.returncode}; last lines of {BUILD_LOG}:\n{tail}",
+                    pytrace=False)
     return HTML
 
 
