@@ -61,7 +61,11 @@ class Evaluation:
     rho: np.ndarray  # (..., S)
 
 
-def _solve(mdp: TabularMDP, pi: np.ndarray, values: bool = True, occupancy: bool = True) -> tuple[Any, Any]:
+_Solution = tuple[np.ndarray | None, np.ndarray | None]  # (v, rho), each None when not asked for
+_Where = int | tuple[int, ...] | None  # a policy's index in its batch, None for a single policy
+
+
+def _solve(mdp: TabularMDP, pi: np.ndarray, values: bool = True, occupancy: bool = True) -> _Solution:
     """``v = M^{-1} r^pi`` (if ``values``) and ``rho = rho0 M^{-1}`` (if ``occupancy``) of the checked
     policy table(s) ``pi``, shape ``batch_shape + (S, A)``; each result has shape ``batch_shape + (S,)``."""
     if pi.ndim == 2:
@@ -92,7 +96,7 @@ def _use_vectorized(n_states: int, n_policies: int) -> bool:
     return n_states <= VECTORIZED_MAX_STATES and 8 * n_policies >= n_states * n_states
 
 
-def _solve_one(mdp: TabularMDP, pi: np.ndarray, values: bool, occupancy: bool, where: Any) -> tuple[Any, Any]:
+def _solve_one(mdp: TabularMDP, pi: np.ndarray, values: bool, occupancy: bool, where: _Where) -> _Solution:
     """One policy, by LAPACK: LU factors of ``M^T``, then ``M h = 1``, ``M v = r^pi`` and ``rho M = rho0``.
 
     ``M`` is built in place in C order, so its transpose is Fortran-ordered and ``getrf`` factorizes it
@@ -115,7 +119,7 @@ def _solve_one(mdp: TabularMDP, pi: np.ndarray, values: bool, occupancy: bool, w
 
 def _solve_vectorized(
     mdp: TabularMDP, pi: np.ndarray, values: bool, occupancy: bool, batch_shape: tuple[int, ...], start: int
-) -> tuple[Any, Any]:
+) -> _Solution:
     """n policies ``pi`` (n, S, A) at once, batch axis last: ``M[s, s', i]`` of shape (S, S, n) is LU-factorized
     in place by Gaussian elimination without pivoting, every NumPy operation acting on all n systems."""
     by_state = np.moveaxis(pi, 0, -1)  # (S, A, n)
@@ -176,7 +180,7 @@ def _batch_index(flat_index: int, batch_shape: tuple[int, ...]) -> int | tuple[i
     return int(index[0]) if len(batch_shape) == 1 else tuple(int(i) for i in index)
 
 
-def _check_condition(mdp: TabularMDP, pi: np.ndarray, horizon: float, where: Any) -> None:
+def _check_condition(mdp: TabularMDP, pi: np.ndarray, horizon: float, where: _Where) -> None:
     """Raise if ``M`` of policy ``pi`` is singular (a policy that never terminates, gamma = 1) or too
     ill-conditioned for its values to mean anything (``kappa > MAX_CONDITION``); see the module docstring.
 
@@ -321,8 +325,9 @@ def fisher(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Any) -> np.ndarray:
     ``rho(s) (diag pi_s - pi_s pi_s^T)`` for state s, and ``grad J[s, a] = rho(s) pi(a|s) A(s, a)``;
     so the least-norm solution of ``F x = grad J`` that ``natural_gradient`` returns is, at every state
     with ``rho(s) > 0``, the advantage centred by its *unweighted* mean over actions,
-    ``x[s, a] = A(s, a) - (1/|A|) sum_b A(s, b)`` (F's null space there is the constant vector), and
-    ``x[s, :] = 0`` at every state the policy never visits (``rho(s) = 0``: unreachable, or terminal).
+    ``x[s, a] = A(s, a) - (1/|A|) sum_b A(s, b)`` (softmax probabilities are positive, so the null space
+    of the block is spanned by the constant vector), and ``x[s, :] = 0`` at every state the policy never
+    visits (``rho(s) = 0``: unreachable, or terminal), where both the block and ``grad J[s]`` vanish.
     """
     mdp = check_mdp(mdp)
     policy = check_policy(policy, mdp.n_states, mdp.n_actions)
@@ -332,6 +337,7 @@ def fisher(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Any) -> np.ndarray:
 
 
 def _fisher(policy: SoftmaxPolicy, theta: np.ndarray, pi: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``F`` from the (checked) parameters, their policy table and its occupancy."""
     g = policy.grad_log_probs(theta).reshape(pi.shape + (-1,))
     w = rho[..., None] * pi
     return np.einsum("...sa,...sai,...saj->...ij", w, g, g, optimize=True)
@@ -342,7 +348,8 @@ def natural_gradient(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Any, rcond: 
 
     Of all solutions of ``F x = grad J`` it returns the one of least norm (for the tabular softmax, the
     per-state centred advantage: see ``fisher``). Eigenvalues of F below ``rcond`` times the largest,
-    ``0 <= rcond < 1``, count as zero: their directions are left out of ``x``.
+    ``0 <= rcond < 1``, count as zero: their directions are left out of ``x`` (so a state visited so
+    rarely that its tabular block falls below the cutoff is treated like an unvisited one).
     """
     rcond = check_real("rcond", rcond, "a number in [0, 1)")
     if not 0.0 <= rcond < 1.0:

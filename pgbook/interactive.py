@@ -311,8 +311,12 @@ class SliderFigure:
 
     def cached(self, **params: Any) -> bool:
         """Whether the frame at ``params`` is already drawn."""
+        return self.cached_frame(**params) is not None
+
+    def cached_frame(self, **params: Any) -> bytes | None:
+        """The frame at ``params`` if it is already drawn, else None (never draws)."""
         full = self._complete(params)
-        return tuple(full[name] for name in self.specs) in self._frames
+        return self._frames.get(tuple(full[name] for name in self.specs))
 
     def live(self, prefetch: bool = True) -> LiveFigure:
         """The live widget: one slider per parameter, then the image, redrawn by a background thread.
@@ -427,11 +431,13 @@ img.alt = root.dataset.alt + ' at ' + parts.join(', ');
 class LiveFigure(ipywidgets.VBox):
     """The live widget of a :class:`SliderFigure`: its sliders, then its image.
 
-    A background thread draws every frame. A slider move records the wanted position and returns;
-    the thread draws the latest wanted position (positions passed over while it was busy are
-    skipped, never queued), then, while nothing new is wanted, the neighbouring positions of each
-    slider (one step either way, the direction of the last move first). Without a kernel, the
-    widget's output shows the initial frame (``image/png`` beside the widget view).
+    A slider move whose frame is already drawn shows it at once. Otherwise it records the wanted
+    position and returns, and a background thread draws the latest wanted position: positions
+    passed over while it was busy are skipped, never queued, and a frame that finishes after the
+    reader has moved on is not shown. While nothing new is wanted, the thread draws ahead: the next
+    two positions of the slider moved last, in the direction it moved, then one step back, then
+    one step either way along the other sliders. Without a kernel, the widget's output shows the
+    initial frame (``image/png`` beside the widget view).
     """
 
     def __init__(self, figure: SliderFigure, prefetch: bool = True) -> None:
@@ -445,6 +451,7 @@ class LiveFigure(ipywidgets.VBox):
                                       layout={"width": f"{width}px", "max_width": "100%", "height": "auto"})
         super().__init__([*self.controls.values(), self.image])
         self._wanted: dict[str, Any] | None = None
+        self._moves = 0  # counts slider moves; a frame is shown only if no move came after its own
         self._shown = dict(figure.initial)
         self.shown_log: deque[tuple[float, dict[str, Any]]] = deque(maxlen=10_000)
         """(time.perf_counter(), position) of every frame shown, for benchmarks."""
@@ -478,21 +485,35 @@ class LiveFigure(ipywidgets.VBox):
             if isinstance(new, numbers.Real) and isinstance(old, numbers.Real):
                 self._direction[name] = 1 if new >= old else -1
             self._last_moved = name
-            self._wanted = self.position()
-            self._condition.notify()
+            self._moves += 1
+            position = self.position()
+            drawn = self.figure.cached_frame(**position)
+            if drawn is not None:  # drawn ahead (or before): show it now, from this thread
+                self._wanted = None
+                self._show(drawn, position)
+            else:
+                self._wanted = position
+            self._condition.notify_all()
+
+    def _show(self, png: bytes, position: dict[str, Any]) -> None:
+        """Display a frame; the caller holds the condition's lock."""
+        self.image.value = png
+        self._shown = position
+        self.shown_log.append((time.perf_counter(), position))
 
     def _run(self) -> None:
         while True:
             with self._condition:
                 self._condition.wait_for(lambda: self._wanted is not None or self._has_prefetch_work())
                 wanted, self._wanted = self._wanted, None
+                moves = self._moves
                 self._busy = wanted is not None
             try:
                 if wanted is not None:
                     png = self.figure.frame(**wanted)
-                    self.image.value = png
-                    self._shown = wanted
-                    self.shown_log.append((time.perf_counter(), wanted))
+                    with self._condition:
+                        if self._moves == moves:  # the reader is still there
+                            self._show(png, wanted)
                 else:
                     self._prefetch_one()
             except Exception as err:  # keep the widget alive; report through wait() and the image's tooltip
@@ -504,19 +525,20 @@ class LiveFigure(ipywidgets.VBox):
                     self._condition.notify_all()
 
     def _neighbours(self) -> list[dict[str, Any]]:
-        """Positions one step away from the shown one along each slider: the slider moved last
-        first, in the direction it moved, then the others."""
+        """Positions to draw ahead, most likely first: two steps on along the slider moved last (in
+        the direction it moved), one step back, then one step either way along the others."""
         out = []
         names = sorted(self.figure.specs, key=lambda n: n != self._last_moved)
         for name in names:
             spec = self.figure.specs[name]
             value = self._shown[name]
+            ahead = self._direction.get(name, 1)
+            steps = [ahead, 2 * ahead, -ahead] if name == self._last_moved else [ahead, -ahead]
             if spec.range is not None:
-                steps = [self._direction.get(name, 1), -self._direction.get(name, 1)]
                 candidates = [spec.snap(value + s * spec.range.step) for s in steps]
             else:
                 i = _index(spec.static, value)
-                candidates = [spec.static[j] for j in (i + 1, i - 1) if 0 <= j < len(spec.static)]
+                candidates = [spec.static[i + s] for s in steps if 0 <= i + s < len(spec.static)]
             out.extend({**self._shown, name: c} for c in candidates if c is not None)
         return out
 

@@ -79,10 +79,6 @@ class SoftmaxPolicy:
             raise ValueError(f"theta: expected shape {self.theta_shape}{batched} for {self!r}, got {arr.shape}")
         return arr
 
-    def batch_shape(self, theta: np.ndarray) -> tuple[int, ...]:
-        """The leading (batch) axes of a checked ``theta``: ``()`` for a single parameter."""
-        return theta.shape[: theta.ndim - len(self.theta_shape)]
-
     def zeros(self) -> np.ndarray:
         """The parameter with all preferences equal: the uniform policy."""
         return np.zeros(self.theta_shape)
@@ -221,13 +217,14 @@ class GaussianPolicy:
     ``mu(s) = theta_mu . phi(s)``, and a learned log standard deviation shared by all states.
 
     ``features`` has shape (S, d), ``phi(s) = features[s]`` for integer states ``s``. Parameter layout:
-    ``theta`` has shape (d + 1,), ``theta[:d] = theta_mu`` and ``theta[d] = log sigma``. With ``z = a - mu``:
+    ``theta`` has shape (d + 1,), ``theta[:d] = theta_mu`` and ``theta[d] = log sigma``. Then
 
-        log pi(a|s) = -z^2 / (2 sigma^2) - log sigma - log(2 pi) / 2,
-        d log pi / d theta_mu  = z / sigma^2 phi(s),      d log pi / d log sigma = z^2 / sigma^2 - 1.
+        log pi(a|s) = -(a - mu)^2 / (2 sigma^2) - log sigma - log(2 pi) / 2,
+        d log pi / d theta_mu = (a - mu) / sigma^2 phi(s),    d log pi / d log sigma = (a - mu)^2 / sigma^2 - 1.
 
-    It is not a :class:`SoftmaxPolicy`: it has no finite action set, so ``pgbook.exact``,
-    ``pgbook.sampling`` and ``pgbook.estimators``, which sum over actions of a tabular MDP, refuse it.
+    It is not a :class:`SoftmaxPolicy`: it has no finite set of actions, so ``pgbook.exact`` and
+    ``pgbook.estimators``, which sum over the actions of a tabular MDP, refuse it (and
+    ``pgbook.sampling`` rolls out tables ``pi[s, a]`` only).
     """
 
     def __init__(self, features: Any) -> None:
@@ -252,9 +249,13 @@ class GaussianPolicy:
         positive finite number whose square is too (|log sigma| up to about 350)."""
         arr = as_float_array("theta", theta)
         if arr.shape != self.theta_shape:
-            raise ValueError(f"theta: expected shape {self.theta_shape} (theta_mu, then log sigma) for {self!r}, got {arr.shape}")
+            raise ValueError(
+                f"theta: expected shape {self.theta_shape} (theta_mu, then log sigma) for {self!r}, got {arr.shape}"
+            )
         if not 0.0 < np.exp(2.0 * arr[-1]) < np.inf:
-            raise ValueError(f"theta: log sigma = theta[{self.theta_shape[0] - 1}] = {arr[-1]:.6g} makes sigma^2 under- or overflow")
+            raise ValueError(
+                f"theta: log sigma = theta[{self.theta_shape[0] - 1}] = {arr[-1]:.6g} makes sigma^2 under- or overflow"
+            )
         return arr
 
     def mean(self, theta: Any, states: Any) -> np.ndarray:
@@ -272,7 +273,7 @@ class GaussianPolicy:
         return mu + self.std(theta) * make_rng(seed).standard_normal(mu.shape)
 
     def _standardized(self, theta: Any, states: Any, actions: Any) -> tuple[np.ndarray, np.ndarray, float]:
-        """``theta`` checked, ``phi(s)`` and ``(a - mu(s)) / sigma``, ``states`` and ``actions`` broadcast together."""
+        """``phi(s)``, ``z = (a - mu(s)) / sigma`` and ``sigma``, with ``states`` and ``actions`` broadcast together."""
         theta = self.check_theta(theta)
         s = check_states(states, self.n_states)
         a = as_float_array("actions", actions)

@@ -100,7 +100,6 @@ def reduce_keepdims(ufunc: np.ufunc, x: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-
 def check_gamma(gamma: Any) -> float:
     """Return ``gamma`` as a float, raising unless it is a number in [0, 1]."""
     g = check_real("gamma", gamma, "a number in [0, 1]")

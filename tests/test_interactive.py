@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 from html.parser import HTMLParser
 
 import ipywidgets
@@ -386,9 +387,34 @@ def test_idle_time_draws_the_neighbouring_positions_ahead():
     deadline = time.time() + 10
     while widget._has_prefetch_work() and time.time() < deadline:
         time.sleep(0.01)
-    # the next step in the direction of the move, the step back, and n's neighbour are ready
-    assert sf.cached(p=0.6, n=1) and sf.cached(p=0.5, n=1) and sf.cached(p=0.55, n=2)
-    assert not sf.cached(p=0.65, n=1)  # one step ahead only
+    # two steps on in the direction of the move, the step back, and n's neighbour are ready
+    assert sf.cached(p=0.6, n=1) and sf.cached(p=0.65, n=1) and sf.cached(p=0.5, n=1)
+    assert sf.cached(p=0.55, n=2)
+    assert not sf.cached(p=0.7, n=1)  # no further
+    # a move to a position drawn ahead is shown at once, before the call returns
+    widget.controls["p"].value = 0.6
+    assert widget.image.value == sf.frame(p=0.6, n=1) and widget.shown_log[-1][1] == {"p": 0.6, "n": 1}
+
+
+def test_a_frame_finished_after_the_reader_moved_on_is_not_shown():
+    import time
+    release = threading.Event()
+
+    def slow_at_03(fig, *, p, n):
+        if p == 0.3:
+            release.wait(5)
+        draw_curve(fig, p=p, n=n)
+
+    sf = small(draw=slow_at_03, sliders=RANGES, initial={"p": 0.5})
+    sf.frame(p=0.8, n=1)  # already drawn
+    widget = sf.live(prefetch=False)
+    widget.controls["p"].value = 0.3      # the thread starts drawing 0.3 (slow)
+    time.sleep(0.05)
+    widget.controls["p"].value = 0.8      # drawn: shown at once
+    release.set()
+    widget.wait()
+    assert widget.image.value == sf.frame(p=0.8, n=1)
+    assert [pos["p"] for _, pos in widget.shown_log] == [0.8]  # 0.3 finished late and was dropped
 
 
 def test_static_html_over_budget_is_refused(monkeypatch):

@@ -30,16 +30,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,59 +40,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import jupyterlab_session as lab  # noqa: E402  (tools/jupyterlab_session.py: the server and page helpers)
+from jupyterlab_session import PANEL_JS as _PANEL  # noqa: E402
+
 BOOK = ROOT / "book"
 CHAPTER = "02_likelihood_ratio.ipynb"
-LAB_SETTINGS = ROOT / "jupyter" / "lab-settings"
 # Not under _build/test/: the site test (tests/test_site.py) clears that folder when it starts,
 # possibly while this module runs on another xdist worker.
 SCREENSHOTS = ROOT / "_build" / "jupyterlab-test" / "screenshots"
-
-CHROMIUM = Path(os.environ.get("PGBOOK_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-SERVER_START_SECONDS = 90
-PAGE_TIMEOUT_MS = 90_000
-KERNEL_IDLE_MS = 120_000
-RUN_ALL_MS = 240_000
 FRAME_CHANGE_MS = 30_000
 
 
 # --------------------------------------------------------------------------------------------
 # The server
-
-
-@dataclass
-class LabServer:
-    url: str
-    token: str
-    root_dir: Path
-    log: Path
-    process: subprocess.Popen = field(repr=False)
-
-    def api(self, method: str, path: str) -> object:
-        request = urllib.request.Request(
-            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            body = response.read()
-        return json.loads(body) if body else None
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(encoding="utf8", errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _chapter_source() -> Path:
@@ -111,99 +65,29 @@ def _chapter_source() -> Path:
 
 
 def _require_chromium() -> None:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} not found: the JupyterLab test needs Debian's chromium (apt-get install chromium)"
+    if not lab.CHROMIUM.exists():
+        reason = f"{lab.CHROMIUM} not found: the JupyterLab test needs Debian's chromium (apt-get install chromium)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason + "; in CI it must be installed", pytrace=False)
         pytest.skip(reason)
 
 
-def _stop(server: LabServer) -> None:
-    """Shut the kernels down through the API, then the server (SIGTERM, then SIGKILL)."""
-    if server.process.poll() is None:
-        try:
-            for kernel in server.api("GET", "/api/kernels") or []:
-                server.api("DELETE", f"/api/kernels/{kernel['id']}")
-        except (OSError, urllib.error.URLError, ValueError):
-            pass
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
-def lab_server() -> Iterator[LabServer]:
+def lab_server() -> Iterator[lab.LabServer]:
     _require_chromium()
     source = _chapter_source()
-    with tempfile.TemporaryDirectory(prefix="pgbook-jupyterlab-") as tmp:
-        tmp = Path(tmp)
-        root_dir = tmp / "book"
-        shutil.copytree(BOOK, root_dir, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        shutil.copyfile(source, root_dir / CHAPTER)
-        env = {
-            **os.environ,
-            # Nothing from, and nothing into, ~/.jupyter, ~/.local/share/jupyter or ~/.ipython.
-            "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-            "JUPYTER_DATA_DIR": str(tmp / "data"),
-            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-            "IPYTHONDIR": str(tmp / "ipython"),
-        }
-        env.pop("PGBOOK_STATIC", None)  # live widgets, as `make lab` runs them
-        port, token = _free_port(), secrets.token_hex(24)
-        command = [
-            str(Path(sys.executable).with_name("jupyter-lab")),
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root_dir}",
-            f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # as `make lab`
-            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, for the commands and models
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.append("--allow-root")
-        log = tmp / "jupyterlab.log"
-        with log.open("w", encoding="utf8") as log_file:
-            process = subprocess.Popen(command, cwd=tmp, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL)
-        server = LabServer(f"http://127.0.0.1:{port}", token, root_dir, log, process)
-        try:
-            deadline = time.monotonic() + SERVER_START_SECONDS
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"JupyterLab exited with status {process.returncode}:\n{server.log_tail()}",
-                                pytrace=False)
-                try:
-                    server.api("GET", "/api/status")
-                    break
-                except (OSError, urllib.error.URLError):
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"JupyterLab did not answer within {SERVER_START_SECONDS} s:\n"
-                                    f"{server.log_tail()}", pytrace=False)
-                    time.sleep(0.5)
-            yield server
-        finally:
-            _stop(server)
+    try:
+        server = lab.start_lab_server(notebooks={CHAPTER: source})
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # --------------------------------------------------------------------------------------------
 # The browser and the opened notebook
-
-# Every snippet takes the notebook's path and finds its panel among the main area's widgets.
-_PANEL = """const panel = Array.from(window.jupyterapp.shell.widgets('main'))
-    .find(w => w.context && w.context.path === name);"""
-
-_READY_JS = """(name) => {
-    if (!window.jupyterapp) return false;
-    """ + _PANEL + """
-    if (!panel || !panel.context.isReady) return false;
-    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-    return !!kernel && kernel.status === 'idle';
-}"""
 
 _RENDERED = ".jp-InputArea > .myst, .jp-MarkdownOutput"  # jupyterlab-myst's, or JupyterLab's own
 
@@ -215,11 +99,6 @@ _MARKDOWN_STATE_JS = """(name) => {
         const out = cell.rendered && cell.node.querySelector('""" + _RENDERED + """');
         return out ? out.textContent.length : -1;
     });
-}"""
-
-_SCROLL_TO_JS = """async ([name, index]) => {
-    """ + _PANEL + """
-    await panel.content.scrollToItem(index, 'start');
 }"""
 
 # Markdown that was not rendered, in Markdown cells and in text/markdown or text/latex outputs (the
@@ -294,11 +173,11 @@ _DIRTY_JS = """(name) => {
 
 
 @pytest.fixture(scope="module")
-def browser(lab_server: LabServer):
+def browser(lab_server: lab.LabServer):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = lab.launch_browser(playwright)
         yield browser
         browser.close()
 
@@ -309,8 +188,7 @@ def _screenshot(page, name: str) -> None:
 
 
 def _scroll_to(page, index: int) -> None:
-    page.evaluate(_SCROLL_TO_JS, [CHAPTER, index])
-    page.wait_for_timeout(500)
+    lab.scroll_to_cell(page, CHAPTER, index)
 
 
 @dataclass
@@ -323,16 +201,12 @@ class OpenedNotebook:
 
 
 @pytest.fixture(scope="module")
-def opened(lab_server: LabServer, browser) -> Iterator[OpenedNotebook]:
+def opened(lab_server: lab.LabServer, browser) -> Iterator[OpenedNotebook]:
     """The chapter opened in JupyterLab, its kernel idle, its Markdown rendered; nothing run yet."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    local = (lab_server.url + "/", "data:", "blob:")
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(local) else route.abort())
+    page = lab.new_page(browser, lab_server)
     try:
-        page.goto(f"{lab_server.url}/lab/tree/{CHAPTER}?token={lab_server.token}", timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_function(_READY_JS, arg=CHAPTER, timeout=KERNEL_IDLE_MS, polling=250)
+        lab.open_notebook(page, lab_server, CHAPTER)
         # Wait until every Markdown cell is rendered and the rendering stops changing (jupyterlab-myst
         # renders each cell, then the notebook again once cross-references can be resolved).
         previous, deadline = None, time.monotonic() + 60
@@ -358,7 +232,7 @@ def opened(lab_server: LabServer, browser) -> Iterator[OpenedNotebook]:
         _scroll_to(page, 0)
         yield OpenedNotebook(page, state["dirty"], state["metadata"], on_disk, problems)
     finally:
-        context.close()
+        page.context.close()
 
 
 def _metadata_differences(on_disk: dict, in_lab: dict, path: str = "metadata") -> list[str]:
@@ -390,22 +264,6 @@ def test_markdown_is_rendered(opened: OpenedNotebook) -> None:
 # --------------------------------------------------------------------------------------------
 # Running it
 
-_RUN_ALL_JS = """async ([name, timeout]) => {
-    """ + _PANEL + """
-    window.jupyterapp.shell.activateById(panel.id);
-    await window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs');
-    const run = window.jupyterapp.commands.execute('notebook:run-all-cells');
-    const timer = new Promise(resolve => setTimeout(() => resolve('timeout'), timeout));
-    return String(await Promise.race([run, timer]));
-}"""
-
-_CELLS_DONE_JS = """(name) => {
-    """ + _PANEL + """
-    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-    const running = panel.content.widgets.some(c => c.model.type === 'code' && c.model.executionState === 'running');
-    return !!kernel && kernel.status === 'idle' && !running;
-}"""
-
 _RUN_RESULTS_JS = """(name) => {
     """ + _PANEL + """
     return panel.content.widgets.map((cell, index) => {
@@ -434,11 +292,10 @@ class RunResult:
 
 
 @pytest.fixture(scope="module")
-def ran(opened: OpenedNotebook) -> RunResult:
+def ran(lab_server: lab.LabServer, opened: OpenedNotebook) -> RunResult:
     """Clear the outputs, run all cells (Run > Run All Cells), wait until the kernel is idle."""
     page = opened.page
-    outcome = page.evaluate(_RUN_ALL_JS, [CHAPTER, RUN_ALL_MS])
-    page.wait_for_function(_CELLS_DONE_JS, arg=CHAPTER, timeout=KERNEL_IDLE_MS, polling=500)
+    outcome = lab.run_all(page, lab_server, CHAPTER)
     page.wait_for_timeout(1000)  # let the last outputs and widget views render
     cells = page.evaluate(_RUN_RESULTS_JS, CHAPTER)
     output_problems = page.evaluate(_OUTPUT_PROBLEMS_JS, CHAPTER)
@@ -449,7 +306,7 @@ def ran(opened: OpenedNotebook) -> RunResult:
 
 
 def test_every_cell_runs_without_error(ran: RunResult) -> None:
-    assert ran.outcome != "timeout", f"Run All did not finish within {RUN_ALL_MS / 1000:.0f} s"
+    assert ran.outcome != "timeout", f"Run All did not finish within {lab.RUN_ALL_MS / 1000:.0f} s"
     errors = [f"cell {c['index']}: {e}" for c in ran.cells for e in c["errors"] + c["widgetErrors"]]
     assert not errors, f"cells of {CHAPTER} that fail in JupyterLab:\n" + "\n".join(errors)
     not_run = [c["index"] for c in ran.cells if not c["empty"] and c["count"] is None]
@@ -479,9 +336,7 @@ def test_slider_redraws_the_figure(opened: OpenedNotebook, ran: RunResult) -> No
         "(a SliderFigure's live widget)"
     )
     _scroll_to(page, figure["index"])
-    cell = page.evaluate_handle(
-        "([name, i]) => {" + _PANEL + " return panel.content.widgets[i].node; }", [CHAPTER, figure["index"]]
-    ).as_element()
+    cell = lab.cell_node(page, CHAPTER, figure["index"])
     handle = cell.query_selector(".jp-OutputArea .noUi-handle") or cell.query_selector(
         ".jp-OutputArea input[type=range]")
     before, readout_before = page.evaluate(_FRAME_JS, cell), page.evaluate(_READOUT_JS, cell)
