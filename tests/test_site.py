@@ -247,14 +247,15 @@ _MOVE_SLIDER_JS = """(slider, index) => {
 _OVERFLOW_JS = """() => {
     const column = document.querySelector('article.bd-article') || document.querySelector('main');
     const right = column.getBoundingClientRect().right;
-    const selector = 'mjx-container[display="true"], div.math, div.cell_output, div.output, '
+    const selector = 'mjx-container, div.math, div.cell_output, div.output, '
         + 'div.highlight pre, table, .pgbook-slider, img, div.admonition, div.proof, div.exercise, '
         + 'div.solution, details';
     const out = [];
     for (const el of column.querySelectorAll(selector)) {
         const box = el.getBoundingClientRect();
         if (box.width === 0 || el.closest('.pgbook-fitted-ignore')) continue;
-        const inner = el.scrollWidth - el.clientWidth;
+        const inline = el.tagName === 'MJX-CONTAINER' && el.getAttribute('display') !== 'true';
+        const inner = inline ? 0 : el.scrollWidth - el.clientWidth;  // inline math: its right edge only
         const beyond = box.right - right;
         if (inner > 1 || beyond > 1) {
             out.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]}: `
