@@ -42,7 +42,6 @@ its own counts.
 from __future__ import annotations
 
 import cmath
-import html
 import numbers
 import re
 from dataclasses import dataclass
@@ -518,7 +517,9 @@ class Derivation:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         """Jupyter display: the aligned math and a summary line (Markdown), plus plain text."""
-        markdown = f"{self.to_latex()}\n\n<small>{html.escape(self.summary())}</small>\n"
+        # The summary is a Markdown paragraph (no HTML around it), so $...$ in ``instance`` is
+        # typeset on the site and in JupyterLab alike.
+        markdown = f"{self.to_latex()}\n\n{self.summary()}\n"
         return {"text/markdown": markdown, "text/plain": self._plain_text()}
 
     def _plain_text(self) -> str:
