@@ -188,3 +188,81 @@ def _check_baseline(baseline: Any, estimator: str, n_states: int) -> float | np.
     if b.shape != (n_states,):
         raise ValueError(f"baseline: expected a number or shape ({n_states},), got shape {b.shape}")
     return b
+
+
+# --------------------------------------------------------------------------------------------------
+# Constant baselines (chapter 4)
+
+
+def baseline_terms(
+    batch: Batch,
+    policy: SoftmaxPolicy,
+    theta: Any,
+    estimator: str = "full_return",
+    drop_gamma_t: bool = False,
+    allow_truncated: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-episode ``(Y, Z)`` such that the estimate with a constant baseline ``b`` is ``Y - b Z``.
+
+    Every REINFORCE estimator of :func:`reinforce_gradient` is affine in a constant baseline:
+
+        full_return:   Y = (sum_t g_t) R(tau),            Z = sum_t g_t
+        reward_to_go:  Y = sum_t gamma^t g_t G_t,         Z = sum_t gamma^t g_t   (no gamma^t with drop_gamma_t)
+
+    with ``g_t = grad log pi_theta(a_t|s_t)``. Both arrays have shape ``(N,) + theta.shape``, so ``b`` may
+    be one number or one baseline per parameter (an array of ``theta``'s shape), which
+    :func:`reinforce_gradient` does not take. ``E[Z] = 0`` (the expected score is zero), which is why no
+    constant ``b`` changes the mean of ``Y - b Z``; it changes only its spread.
+
+    The arguments and their checks are those of :func:`reinforce_gradient`.
+    """
+    Y = reinforce_gradient(batch, policy, theta, estimator, None, drop_gamma_t, allow_truncated).per_episode
+    if estimator == "full_return" or drop_gamma_t:
+        weights = batch.mask.astype(float)
+    else:
+        weights = batch.discounts()
+    Z = policy.weighted_score(theta, batch.sum_by_pair(weights))
+    return Y, Z
+
+
+def optimal_constant_baseline(
+    batch: Batch,
+    policy: SoftmaxPolicy,
+    theta: Any,
+    estimator: str = "full_return",
+    per_parameter: bool = False,
+    drop_gamma_t: bool = False,
+    allow_truncated: bool = False,
+) -> float | np.ndarray:
+    """Sample estimate of the constant baseline that minimizes the variance of a REINFORCE estimator.
+
+    With ``(Y, Z)`` of :func:`baseline_terms`, the per-episode estimate is ``Y - b Z`` and, since
+    ``E[Z] = 0``, its variance in parameter ``k`` is the parabola
+    ``E[Z_k^2] b^2 - 2 E[Z_k Y_k] b + const``. Hence:
+
+    * ``per_parameter=False``: one number, ``b* = E[Z . Y] / E[|Z|^2]``, minimizing the *total* variance
+      (the trace of the covariance). For the full return it is ``E[|sum_t g_t|^2 R] / E[|sum_t g_t|^2]``:
+      returns weighted by the squared norm of the score sum, not their plain mean.
+    * ``per_parameter=True``: an array of ``theta``'s shape, ``b*_k = E[Z_k Y_k] / E[Z_k^2]``, each
+      component's own minimizer (use it as ``Y - b Z`` with the arrays of :func:`baseline_terms`).
+
+    Expectations are replaced by averages over the batch's episodes. Where the denominator is 0 (a
+    parameter whose score sums are all 0 in the batch) the baseline is 0: any value gives the same
+    estimate there.
+
+    **Bias.** A baseline computed from the batch it is then applied to depends on that batch's actions,
+    so ``Y - b Z`` with it is no longer exactly unbiased (the bias is of order 1/N). For an unbiased
+    estimate, fit the baseline on other episodes (the previous batch, or all episodes but the one it
+    is applied to).
+
+    The other arguments and their checks are those of :func:`reinforce_gradient`.
+    """
+    if not isinstance(per_parameter, (bool, np.bool_)):
+        raise ValueError(f"per_parameter: expected True or False, got {per_parameter!r}")
+    Y, Z = baseline_terms(batch, policy, theta, estimator, drop_gamma_t, allow_truncated)
+    if per_parameter:
+        numerator, denominator = (Z * Y).sum(axis=0), (Z * Z).sum(axis=0)
+        positive = denominator > 0
+        return np.where(positive, numerator / np.where(positive, denominator, 1.0), 0.0)
+    denominator = float((Z * Z).sum())
+    return float((Z * Y).sum()) / denominator if denominator > 0 else 0.0
