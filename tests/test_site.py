@@ -29,6 +29,7 @@ from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import browser as browser_tools  # noqa: E402  (tools/browser.py: the Chromium to drive)
 import build_site  # noqa: E402  (tools/build_site.py: the same build as `make book`, elsewhere)
 BUILD = ROOT / "_build" / "test"       # the tests' own build; _build/html is the reader's
 HTML = BUILD / "_build" / "html"
@@ -36,14 +37,6 @@ SCREENSHOTS = BUILD / "screenshots"
 BUILD_LOG = BUILD / "site-build.log"
 WIDTHS = {"desktop": 1280, "phone": 390}
 
-CHROMIUM = Path(os.environ.get("PGBOOK_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SITE_BUDGET_BYTES = 80 * 1024**2
 NOTEBOOK_BUDGET_BYTES = int(1.5 * 1024**2)
 # embed-amd.js would fetch a third-party widget module from this address; the reserved .invalid
@@ -196,17 +189,17 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} not found: the browser test needs Debian's chromium (apt-get install chromium)"
+    reason = browser_tools.missing_reason()
+    if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(reason + "; in CI it must be installed", pytrace=False)
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        chromium = browser_tools.launch_browser(playwright)
+        yield chromium
+        chromium.close()
 
 
 _BROKEN_IMAGES_JS = """() => Array.from(document.images)

@@ -22,7 +22,6 @@ matches a fraction (``1%`` matches ``0.0107``); a power of ten matches at its si
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from dataclasses import dataclass
