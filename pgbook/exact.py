@@ -197,8 +197,8 @@ def _check_condition(mdp: TabularMDP, pi: np.ndarray, horizon: float, where: _Wh
         if stuck.size:
             raise ValueError(
                 f"pi: under {who} some states never reach a terminal state with gamma = 1 (states "
-                f"{stuck.tolist()}), so their values are infinite (give every action toward termination "
-                "positive probability)"
+                f"{stuck.tolist()}): their episodes never end, so their undiscounted values are not "
+                "defined (give every action toward termination positive probability)"
             )
     if not kappa <= MAX_CONDITION:
         if mdp.gamma < 1.0:

@@ -249,7 +249,10 @@ _OVERFLOW_JS = """() => {
         if (box.width === 0 || el.closest('.pgbook-fitted-ignore')) continue;
         const inline = el.tagName === 'MJX-CONTAINER' && el.getAttribute('display') !== 'true';
         const inner = inline ? 0 : el.scrollWidth - el.clientWidth;  // inline math: its right edge only
-        const beyond = box.right - right;
+        // Past the column, or past the box (exercise, solution, proof, admonition) it sits in.
+        const frame = el.parentElement && el.parentElement.closest(
+            'div.admonition, div.proof, div.exercise, div.solution, details');
+        const beyond = box.right - (frame ? Math.min(right, frame.getBoundingClientRect().right) : right);
         if (inner > 1 || beyond > 1) {
             out.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]}: `
                      + `${inner > 1 ? inner + 'px scrolled' : ''}${beyond > 1 ? ' ' + Math.round(beyond) + 'px past the column' : ''}`
