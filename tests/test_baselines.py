@@ -81,6 +81,19 @@ def test_full_return_baseline_weights_returns_by_squared_score():
     assert optimal_constant_baseline(batch, policy, theta) == pytest.approx(expected, rel=1e-10)
 
 
+def test_per_parameter_full_return_baseline_weights_returns_by_each_squared_component():
+    _, policy, theta, batch = episodic_setup(seed=8)
+    _, Z = baseline_terms(batch, policy, theta, "full_return")  # Z[i] = sum_t g_t of episode i
+    R = episode_returns(batch)[:, None, None]
+    visited = (Z**2).sum(axis=0) > 0  # the terminal state's parameters have zero score
+    assert visited.sum() == 6
+    # b*_k = E[S_k^2 R] / E[S_k^2], for each parameter k
+    expected = (Z**2 * R).sum(axis=0)[visited] / (Z**2).sum(axis=0)[visited]
+    per = optimal_constant_baseline(batch, policy, theta, per_parameter=True)
+    assert np.allclose(per[visited], expected, rtol=1e-10)
+    assert np.all(per[~visited] == 0.0)
+
+
 def test_bandit_matches_the_exact_formula():
     # one step, two arms: score sum = e_a - pi, R = r(a); b* = E[|S|^2 r] / E[|S|^2]
     rewards = np.array([1.0, 3.0])
