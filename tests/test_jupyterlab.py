@@ -199,8 +199,8 @@ def _screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / name))
 
 
-def _scroll_to(page, index: int) -> None:
-    lab.scroll_to_cell(page, CHAPTER, index)
+def _scroll_to(page, index: int, name: str = CHAPTER) -> None:
+    lab.scroll_to_cell(page, name, index)
 
 
 # What a live figure's output shows: per output of the cell, its MIME type (none for a widget view),
@@ -260,26 +260,31 @@ class OpenedNotebook:
     figures: dict[int, list[dict]] = field(repr=False)  # live figure cell -> what it shows before a run
 
 
+def _open_and_render(page, server: lab.LabServer, name: str) -> None:
+    """Open notebook `name` and wait until every Markdown cell is rendered and the rendering stops
+    changing (jupyterlab-myst renders each cell, then the notebook again once cross-references can
+    be resolved)."""
+    lab.open_notebook(page, server, name)
+    previous, deadline = None, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = page.evaluate(_MARKDOWN_STATE_JS, name)
+        for index, length in enumerate(state):
+            if length == -1:  # not attached yet (a windowing mode that renders on demand)
+                _scroll_to(page, index, name)
+        if state == previous and -1 not in state:
+            break
+        previous = state
+        page.wait_for_timeout(1000)
+    _scroll_to(page, 0, name)
+
+
 @pytest.fixture(scope="module")
 def opened(lab_server: lab.LabServer, browser) -> Iterator[OpenedNotebook]:
     """The chapter opened in JupyterLab, its kernel idle, its Markdown rendered; nothing run yet."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     page = lab.new_page(browser, lab_server)
     try:
-        lab.open_notebook(page, lab_server, CHAPTER)
-        # Wait until every Markdown cell is rendered and the rendering stops changing (jupyterlab-myst
-        # renders each cell, then the notebook again once cross-references can be resolved).
-        previous, deadline = None, time.monotonic() + 60
-        while time.monotonic() < deadline:
-            state = page.evaluate(_MARKDOWN_STATE_JS, CHAPTER)
-            for index, length in enumerate(state):
-                if length == -1:  # not attached yet (a windowing mode that renders on demand)
-                    _scroll_to(page, index)
-            if state == previous and -1 not in state:
-                break
-            previous = state
-            page.wait_for_timeout(1000)
-        _scroll_to(page, 0)
+        _open_and_render(page, lab_server, CHAPTER)
         _screenshot(page, "01-opened-before-run.png")
         state = page.evaluate(_DIRTY_JS, CHAPTER)
         problems = page.evaluate(_MARKDOWN_PROBLEMS_JS, CHAPTER)
@@ -327,6 +332,27 @@ def test_markdown_is_rendered(opened: OpenedNotebook) -> None:
         f"Markdown of {CHAPTER} that JupyterLab (jupyterlab-myst) does not render "
         f"(screenshots in {SCREENSHOTS}):\n" + "\n".join(problems)
     )
+
+
+OTHER_CHAPTERS = sorted(p.name for p in BOOK.glob("*.ipynb") if p.name != CHAPTER)
+
+
+@pytest.mark.parametrize("name", OTHER_CHAPTERS)
+def test_every_other_chapter_opens_unmodified_and_renders(name: str, lab_server: lab.LabServer,
+                                                           browser) -> None:
+    """The other chapters are not run here (the chapter above is, and each chapter runs under
+    nbval), but each must open unmodified and render its MyST markup and math."""
+    page = lab.new_page(browser, lab_server)
+    try:
+        _open_and_render(page, lab_server, name)
+        _screenshot(page, f"other-{Path(name).stem}.png")
+        dirty = page.evaluate(_DIRTY_JS, name)["dirty"]
+        problems = [f"cell {p['index']} ({p['where']}): {p['kind']}: {p['text']}"
+                    for p in page.evaluate(_MARKDOWN_PROBLEMS_JS, name)]
+    finally:
+        page.context.close()
+    assert not dirty, f"{name} is marked modified as soon as it is opened"
+    assert not problems, f"Markdown of {name} that JupyterLab does not render:\n" + "\n".join(problems)
 
 
 def test_figures_show_their_initial_frame_before_running(opened: OpenedNotebook) -> None:
