@@ -27,6 +27,7 @@ output carries that PNG as a fallback that any Jupyter front end can display wit
 
 from __future__ import annotations
 
+import atexit
 import base64
 import html
 import inspect
@@ -38,6 +39,7 @@ import numbers
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -433,11 +435,12 @@ class LiveFigure(ipywidgets.VBox):
 
     A slider move whose frame is already drawn shows it at once. Otherwise it records the wanted
     position and returns, and a background thread draws the latest wanted position: positions
-    passed over while it was busy are skipped, never queued, and a frame that finishes after the
-    reader has moved on is not shown. While nothing new is wanted, the thread draws ahead: the next
-    two positions of the slider moved last, in the direction it moved, then one step back, then
-    one step either way along the other sliders. Without a kernel, the widget's output shows the
-    initial frame (``image/png`` beside the widget view).
+    passed over while it was busy are skipped, never queued. A frame is shown when it is finished
+    unless a frame for a later move is already on screen, so the picture keeps up with a fast drag
+    without ever going back. While nothing new is wanted, the thread draws ahead of the reader's
+    position: the next two positions of the slider moved last, in the direction it moved, then one
+    step back, then one step either way along the other sliders. Without a kernel, the widget's
+    output shows the initial frame (``image/png`` beside the widget view).
     """
 
     def __init__(self, figure: SliderFigure, prefetch: bool = True) -> None:
@@ -451,19 +454,36 @@ class LiveFigure(ipywidgets.VBox):
                                       layout={"width": f"{width}px", "max_width": "100%", "height": "auto"})
         super().__init__([*self.controls.values(), self.image])
         self._wanted: dict[str, Any] | None = None
-        self._moves = 0  # counts slider moves; a frame is shown only if no move came after its own
+        self._moves = 0  # counts slider moves
+        self._shown_move = 0  # the move whose frame is on screen; older frames are never shown
+        self._latest = dict(figure.initial)  # the reader's position, which the thread draws ahead of
         self._shown = dict(figure.initial)
         self.shown_log: deque[tuple[float, dict[str, Any]]] = deque(maxlen=10_000)
         """(time.perf_counter(), position) of every frame shown, for benchmarks."""
         self._direction: dict[str, int] = {}
         self._last_moved: str | None = None
         self._busy = False
+        self._stopped = False
         self._error: BaseException | None = None
         self._condition = threading.Condition()
         for name, control in self.controls.items():
             control.observe(self._moved, names="value")
         self._thread = threading.Thread(target=self._run, name="pgbook-slider", daemon=True)
         self._thread.start()
+        _LIVE.add(self)
+
+    def close(self) -> None:
+        """Stop the drawing thread (after the frame it is drawing, if any) and close the widget."""
+        self.stop()
+        super().close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the drawing thread and wait for it; the sliders no longer redraw."""
+        with self._condition:
+            self._stopped = True
+            self._condition.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
 
     def position(self) -> dict[str, Any]:
         """The sliders' current values."""
@@ -487,24 +507,31 @@ class LiveFigure(ipywidgets.VBox):
             self._last_moved = name
             self._moves += 1
             position = self.position()
+            self._latest = position
             drawn = self.figure.cached_frame(**position)
             if drawn is not None:  # drawn ahead (or before): show it now, from this thread
                 self._wanted = None
-                self._show(drawn, position)
+                self._show(drawn, position, self._moves)
             else:
                 self._wanted = position
             self._condition.notify_all()
 
-    def _show(self, png: bytes, position: dict[str, Any]) -> None:
-        """Display a frame; the caller holds the condition's lock."""
+    def _show(self, png: bytes, position: dict[str, Any], move: int) -> None:
+        """Display the frame answering ``move``, unless a later move's frame is on screen already;
+        the caller holds the condition's lock."""
+        if move < self._shown_move:
+            return
         self.image.value = png
-        self._shown = position
+        self._shown, self._shown_move = position, move
         self.shown_log.append((time.perf_counter(), position))
 
     def _run(self) -> None:
         while True:
             with self._condition:
-                self._condition.wait_for(lambda: self._wanted is not None or self._has_prefetch_work())
+                self._condition.wait_for(lambda: self._stopped or self._wanted is not None
+                                         or self._has_prefetch_work())
+                if self._stopped:
+                    return
                 wanted, self._wanted = self._wanted, None
                 moves = self._moves
                 self._busy = wanted is not None
@@ -512,8 +539,7 @@ class LiveFigure(ipywidgets.VBox):
                 if wanted is not None:
                     png = self.figure.frame(**wanted)
                     with self._condition:
-                        if self._moves == moves:  # the reader is still there
-                            self._show(png, wanted)
+                        self._show(png, wanted, moves)
                 else:
                     self._prefetch_one()
             except Exception as err:  # keep the widget alive; report through wait() and the image's tooltip
@@ -525,13 +551,15 @@ class LiveFigure(ipywidgets.VBox):
                     self._condition.notify_all()
 
     def _neighbours(self) -> list[dict[str, Any]]:
-        """Positions to draw ahead, most likely first: two steps on along the slider moved last (in
-        the direction it moved), one step back, then one step either way along the others."""
+        """Positions to draw ahead of the reader's, most likely first: two steps on along the slider
+        moved last (in the direction it moved), one step back, then one step either way along the
+        others."""
         out = []
         names = sorted(self.figure.specs, key=lambda n: n != self._last_moved)
+        here = self._latest
         for name in names:
             spec = self.figure.specs[name]
-            value = self._shown[name]
+            value = here[name]
             ahead = self._direction.get(name, 1)
             steps = [ahead, 2 * ahead, -ahead] if name == self._last_moved else [ahead, -ahead]
             if spec.range is not None:
@@ -539,7 +567,7 @@ class LiveFigure(ipywidgets.VBox):
             else:
                 i = _index(spec.static, value)
                 candidates = [spec.static[i + s] for s in steps if 0 <= i + s < len(spec.static)]
-            out.extend({**self._shown, name: c} for c in candidates if c is not None)
+            out.extend({**here, name: c} for c in candidates if c is not None)
         return out
 
     def _has_prefetch_work(self) -> bool:
@@ -558,6 +586,17 @@ class LiveFigure(ipywidgets.VBox):
             f"{self.figure.labels[n]} = {format_value(v)}" for n, v in self.figure.initial.items())
             + " (run the cell to move the sliders)")
         return bundle
+
+
+_LIVE: weakref.WeakSet[LiveFigure] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_figures() -> None:
+    """At interpreter exit, let each drawing thread finish its frame and stop, rather than be killed
+    in the middle of rasterizing (which aborts the process)."""
+    for live in list(_LIVE):
+        live.stop(timeout=5.0)
 
 
 # --------------------------------------------------------------------------------------------------

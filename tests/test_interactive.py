@@ -440,3 +440,13 @@ def test_four_sliders_of_three_values_fit_the_static_budgets():
     page = SliderPage(text)
     assert len(page.frames[0]) == 81 and len(page.inputs) == 4
     assert len(text) < MAX_STATIC_BYTES / 4
+
+
+def test_closing_the_widget_stops_its_drawing_thread():
+    sf = small(draw=draw_curve, sliders=RANGES, initial={"p": 0.5})
+    widget = sf.live()
+    widget.controls["p"].value = 0.55
+    widget.wait()
+    widget.close()
+    assert not widget._thread.is_alive()
+    widget.stop()  # stopping twice is harmless
