@@ -180,13 +180,8 @@ class LinearSoftmax(SoftmaxPolicy):
     """
 
     def __init__(self, features: Any) -> None:
-        phi = as_float_array("features", features, ndim=3)
-        if 0 in phi.shape:
-            raise ValueError(f"features: every axis needs at least one entry, got shape {phi.shape}")
-        phi = phi.copy()
-        phi.setflags(write=False)
-        self.features = phi
-        self.n_states, self.n_actions, d = phi.shape
+        self.features = _frozen_features(features, ndim=3)
+        self.n_states, self.n_actions, d = self.features.shape
         self.theta_shape = (d,)
         self._features_by_param = np.ascontiguousarray(phi.reshape(-1, d).T)  # (d, S * A)
 
@@ -228,13 +223,8 @@ class GaussianPolicy:
     """
 
     def __init__(self, features: Any) -> None:
-        phi = as_float_array("features", features, ndim=2)
-        if 0 in phi.shape:
-            raise ValueError(f"features: every axis needs at least one entry, got shape {phi.shape}")
-        phi = phi.copy()
-        phi.setflags(write=False)
-        self.features = phi
-        self.n_states, d = phi.shape
+        self.features = _frozen_features(features, ndim=2)
+        self.n_states, d = self.features.shape
         self.theta_shape = (d + 1,)
 
     def __repr__(self) -> str:
@@ -295,6 +285,16 @@ class GaussianPolicy:
         ``[z / sigma phi(s), z^2 - 1]`` with ``z = (a - mu(s)) / sigma`` (the layout of ``theta``)."""
         phi, z, sigma = self._standardized(theta, states, actions)
         return np.concatenate([(z / sigma)[..., None] * phi, (z**2 - 1.0)[..., None]], axis=-1)
+
+
+def _frozen_features(features: Any, ndim: int) -> np.ndarray:
+    """``features`` as a read-only float copy with ``ndim`` axes, none of them empty."""
+    phi = as_float_array("features", features, ndim=ndim)
+    if 0 in phi.shape:
+        raise ValueError(f"features: every axis needs at least one entry, got shape {phi.shape}")
+    phi = phi.copy()
+    phi.setflags(write=False)
+    return phi
 
 
 def check_policy(policy: Any, n_states: int, n_actions: int) -> SoftmaxPolicy:
