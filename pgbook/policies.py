@@ -183,7 +183,7 @@ class LinearSoftmax(SoftmaxPolicy):
         self.features = _frozen_features(features, ndim=3)
         self.n_states, self.n_actions, d = self.features.shape
         self.theta_shape = (d,)
-        self._features_by_param = np.ascontiguousarray(phi.reshape(-1, d).T)  # (d, S * A)
+        self._features_by_param = np.ascontiguousarray(self.features.reshape(-1, d).T)  # (d, S * A)
 
     def __repr__(self) -> str:
         S, A, d = self.features.shape
